@@ -1,0 +1,69 @@
+"""Exceptions raised by the reasoner.
+
+The tree::
+
+    ReasonerError                  anything the reasoner refuses to do, with a message fit for a user
+    ├── InputError                 the patient input is at fault (CLI exit code 1); nothing was derived
+    │   ├── PatientParseError      the file or string cannot be read as RDF (names the source and the line)
+    │   └── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
+    └── GuidelineError             the guideline files are broken or use an unsupported construct
+
+Library code raises these; only the CLI turns them into exit codes and friendly text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "GuidelineError",
+    "InputError",
+    "InvalidPatientError",
+    "PatientParseError",
+    "ReasonerError",
+    "Violation",
+]
+
+
+class ReasonerError(Exception):
+    """Base class of every error the reasoner raises on purpose."""
+
+
+class InputError(ReasonerError):
+    """The patient input is at fault; nothing was derived from it."""
+
+
+class PatientParseError(InputError):
+    """The patient source cannot be parsed."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"{source}: cannot read patient data: {detail}")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule of the patient shapes: the node at fault, the property, and what was expected."""
+
+    focus: str
+    path: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.focus} {self.path}" if self.path else self.focus
+        return f"{where}: {self.message}"
+
+
+class InvalidPatientError(InputError):
+    """The patient facts break the patient shapes; carries every violation found."""
+
+    def __init__(self, source: str, violations: list[Violation]) -> None:
+        self.source = source
+        self.violations = violations
+        lines = "\n".join(f"  - {v}" for v in violations)
+        super().__init__(f"{source}: invalid patient data ({len(violations)} problem(s)):\n{lines}")
+
+
+class GuidelineError(ReasonerError):
+    """The guideline content cannot be used as it is."""

@@ -1,0 +1,11 @@
+"""RDF namespaces used throughout the package."""
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+GR = Namespace("https://w3id.org/guideline-reasoner/core#")
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
+DERIVED = Namespace("https://w3id.org/guideline-reasoner/derived/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+__all__ = ["DCTERMS", "DERIVED", "GR", "LBP", "OWL", "PROV", "RDF", "RDFS", "SH", "SKOS", "XSD"]

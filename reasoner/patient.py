@@ -1,0 +1,62 @@
+"""Patient graphs: loading one patient's facts from Turtle or JSON-LD (file or string)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+
+from reasoner.errors import InvalidPatientError, PatientParseError, Violation
+from reasoner.namespaces import GR, RDF
+from reasoner.rdfio import ReadError, parse_file, parse_text
+
+__all__ = ["Patient", "load"]
+
+
+@dataclass(frozen=True)
+class Patient:
+    """One patient's asserted facts, where they came from, and the patient node."""
+
+    graph: Graph
+    iri: URIRef
+    source: str
+
+    @property
+    def assessed_on(self) -> date | None:
+        value = self.graph.value(self.iri, GR.assessedOn)
+        return value.toPython() if isinstance(value, Literal) and isinstance(value.toPython(), date) else None
+
+
+def load(source: str | Path | Graph, *, format: str | None = None, name: str | None = None) -> Patient:
+    """Load a patient from a file path, a Turtle/JSON-LD string, or an rdflib Graph.
+
+    A `str` that names an existing file is read as that file; any other `str` is parsed as data.
+    `format` is "turtle", "nt" or "json-ld" (default: from the file suffix or the content).
+    """
+    graph = Graph()
+    if isinstance(source, Graph):
+        graph += source
+        label = name or "<graph>"
+    elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
+        path = Path(source)
+        label = name or str(path)
+        try:
+            parse_file(graph, path, fmt=format)
+        except ReadError as exc:
+            raise PatientParseError(label, exc.detail) from exc
+    else:
+        label = name or "<string>"
+        try:
+            parse_text(graph, source, source=label, fmt=format)
+        except ReadError as exc:
+            raise PatientParseError(label, exc.detail) from exc
+    patients = sorted(s for s in graph.subjects(RDF.type, GR.Patient) if isinstance(s, URIRef))
+    if len(patients) != 1:
+        found = ", ".join(str(p) for p in patients) or "none"
+        raise InvalidPatientError(
+            label, [Violation(label, None, f"expected exactly one gr:Patient with an IRI, found {len(patients)}: {found}")]
+        )
+    return Patient(graph=graph, iri=patients[0], source=label)
+

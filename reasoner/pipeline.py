@@ -1,0 +1,260 @@
+"""recommend(): validate -> feature rules -> OWL 2 RL closure -> generic recommendation rule -> explanation."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from reasoner.engine import ENGINES
+from reasoner.errors import ReasonerError
+from reasoner.explain import Explainer
+from reasoner.features import run_features
+from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
+from reasoner.namespaces import GR, RDF, RDFS
+from reasoner.patient import Patient, load
+from reasoner.result import (
+    AppliedRecommendation,
+    Fact,
+    GuidelineInfo,
+    Missing,
+    PriorTreatment,
+    Recommendations,
+    SourceRef,
+    Suppressed,
+    Target,
+)
+from reasoner.rules import applicable, suppressed
+from reasoner.validate import validate
+
+__all__ = ["recommend"]
+
+_APPROVED_RANK = 3
+_DRAFT_RANK = 1
+_ACTION_KINDS = ("order", "refer")
+
+
+def recommend(
+    patient: Patient | str | Path | Graph,
+    *,
+    as_of: date | None = None,
+    guideline: Guideline | None = None,
+    engine: str = "owlrl",
+    include_drafts: bool = False,
+) -> Recommendations:
+    """Evaluate one patient against the guideline at `as_of` (default: the patient's assessedOn date, else today).
+
+    Raises InvalidPatientError (nothing derived) when the facts break the patient shapes.
+    """
+    if engine not in ENGINES:
+        raise ReasonerError(f"unknown engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}")
+    data = patient if isinstance(patient, Patient) else load(patient)
+    gl = guideline or load_guideline()
+    validate(data, gl)
+    when = as_of or data.assessed_on or date.today()
+
+    work = Graph()
+    work += gl.graph
+    work += data.graph
+    derived = run_features(work, when)
+    ENGINES[engine].close(work)
+
+    min_rank = _DRAFT_RANK if include_drafts else _APPROVED_RANK
+    applied = applicable(work, data.iri, min_rank=min_rank)
+    blocked = suppressed(work, data.iri, min_rank=min_rank)
+    return _Assembler(gl, data, work, derived).build(when, engine, applied, blocked)
+
+
+class _Assembler:
+    """Turns rule output into the typed result: explanations, labels, ordering, missing data, headline."""
+
+    def __init__(self, gl: Guideline, patient: Patient, closed: Graph, derived: Graph) -> None:
+        self.gl, self.patient, self.closed, self.derived = gl, patient, closed, derived
+        self.explainer = Explainer(gl.graph, closed, patient.graph)
+
+    def build(
+        self, when: date, engine: str, applied: dict[str, list[str]], blocked: dict[str, list[str]]
+    ) -> Recommendations:
+        recs = sorted((self._applied(self.gl.recommendations[i], c) for i, c in applied.items()), key=self._order)
+        sups = sorted((self._suppressed(self.gl.recommendations[i], by) for i, by in blocked.items()), key=lambda s: s.identifier)
+        gl = self.gl
+        return Recommendations(
+            patient=str(self.patient.iri),
+            as_of=when.isoformat(),
+            guideline=GuidelineInfo(gl.iri, gl.version, gl.version_iri, gl.modified, gl.title, gl.review_status),
+            engine=engine,
+            headline=self._headline(recs),
+            recommendations=recs,
+            suppressed=sups,
+            missing=self._missing(recs, sups),
+            prior_treatments=self._prior_treatments(),
+            derived=self.derived,
+        )
+
+    def _order(self, rec: AppliedRecommendation) -> tuple[int, int, str]:
+        spec = self.gl.recommendations[rec.id]
+        strength = spec.primary.strength_rank if spec.primary else 0
+        return (-spec.urgency_rank, -strength, rec.identifier)
+
+    def _applied(self, spec: RecommendationSpec, classes: list[str]) -> AppliedRecommendation:
+        explanation = self.explainer.explain(self.patient.iri, URIRef(classes[0]))
+        for extra in spec.considers:
+            if (self.patient.iri, RDF.type, URIRef(extra)) in self.closed:
+                explanation.merge(self.explainer.explain(self.patient.iri, URIRef(extra)))
+        primary = spec.primary
+        target = URIRef(spec.target)
+        return AppliedRecommendation(
+            id=spec.iri,
+            identifier=spec.identifier,
+            label=spec.label,
+            kind=spec.kind,
+            target=Target(spec.target, self.gl.label(target), self.gl.codes(target)),
+            urgency=spec.urgency,
+            within_hours=spec.within_hours,
+            timing=spec.timing,
+            condition=spec.condition,
+            strength=primary.strength if primary else None,
+            quality=primary.quality if primary else None,
+            rating=primary.rating if primary else None,
+            sources=[
+                SourceRef(
+                    iri=e.source.iri,
+                    evidence=e.iri,
+                    label=e.source.label,
+                    citation=e.source.citation,
+                    doi=e.source.doi,
+                    url=e.source.url,
+                    statement=e.statement,
+                    strength=e.strength,
+                    quality=e.quality,
+                    rating=e.rating,
+                    jurisdiction=e.source.jurisdiction,
+                    unverified="; ".join(x for x in (e.source.unverified, e.unverified) if x) or None,
+                )
+                for e in spec.evidence
+            ],
+            because=[self._fact(n) for n in explanation.facts],
+            via=[str(c) for c in explanation.via],
+            project_defined=list(spec.project_defined),
+            review_status=spec.review_status,
+            rationale=spec.rationale,
+            pitfalls=list(spec.pitfalls),
+        )
+
+    def _suppressed(self, spec: RecommendationSpec, by: list[str]) -> Suppressed:
+        facts: list[Node] = []
+        for blocker in by:
+            if blocker in self.gl.recommendations:
+                continue
+            for fact in self.explainer.explain(self.patient.iri, URIRef(blocker)).facts:
+                if fact not in facts:
+                    facts.append(fact)
+        labels = [
+            self.gl.recommendations[b].identifier if b in self.gl.recommendations else self.gl.label(URIRef(b))
+            for b in by
+        ]
+        return Suppressed(spec.iri, spec.identifier, spec.label, spec.kind, by, labels, [self._fact(n) for n in facts])
+
+    def _missing(self, recs: list[AppliedRecommendation], sups: list[Suppressed]) -> list[Missing]:
+        out = []
+        g = self.closed
+        for record in sorted(g.objects(self.patient.iri, GR.hasFinding), key=str):
+            if (record, GR.status, GR.Unknown) not in g:
+                continue
+            fields = [t for t in self._asserted_types(record) if (t, RDFS.subClassOf, GR.RedFlag) in self.gl.graph]
+            if not fields:
+                continue
+            iri = str(record)
+            needed = sorted(
+                {r.id for r in recs if any(f.iri == iri for f in r.because)}
+                | {s.id for s in sups if any(f.iri == iri for f in s.because)}
+            )
+            out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri))
+        return sorted(out, key=lambda m: m.label)
+
+    def _headline(self, recs: list[AppliedRecommendation]) -> str:
+        actions = [r for r in recs if r.kind in _ACTION_KINDS and r.urgency]
+        if not actions:
+            return recs[0].label if recs else "No recommendation applies; see the missing data."
+        top = self.gl.recommendations[actions[0].id].urgency_rank
+        lead = [r for r in actions if self.gl.recommendations[r.id].urgency_rank == top]
+        reasons: list[str] = []
+        for r in lead:
+            for cls in r.via:
+                label = self.gl.label(URIRef(cls))
+                if cls.endswith("Patient") and label not in reasons:
+                    reasons.append(label)
+        what = " and ".join(r.target.label for r in lead)
+        why = f" ({'; '.join(reasons)})" if reasons else ""
+        return f"{(lead[0].urgency or '').upper()}: {what}{why}"
+
+    def _prior_treatments(self) -> list[PriorTreatment]:
+        g, out = self.closed, []
+        for exp in sorted(g.objects(self.patient.iri, GR.hasExposure), key=str):
+            agent = g.value(exp, GR.drug) or g.value(exp, GR.therapy)
+            if not isinstance(agent, URIRef):
+                continue
+            summary = self.gl.evidence_summary(agent)
+            response = g.value(exp, GR.response)
+            out.append(
+                PriorTreatment(
+                    iri=str(exp),
+                    label=self._label(exp),
+                    agent=str(agent),
+                    response=self.gl.label(response) if response is not None else "not documented",
+                    current=(exp, RDF.type, GR.CurrentExposure) in g,
+                    evidence=summary[0] if summary else None,
+                    sources=[s.iri for s in summary[1]] if summary else [],
+                )
+            )
+        return out
+
+    # -- labels --------------------------------------------------------------------------------------------
+
+    def _asserted_types(self, node: Node) -> list[URIRef]:
+        source = self.patient.graph if (node, None, None) in self.patient.graph else self.derived
+        skip = {GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.ImpliedUnknown, GR.Patient}
+        return sorted(t for t in source.objects(node, RDF.type) if isinstance(t, URIRef) and t not in skip)
+
+    def _fact(self, node: Node) -> Fact:
+        return Fact(str(node), self._label(node))
+
+    def _label(self, node: Node) -> str:
+        g, gl = self.closed, self.gl
+        given = self.patient.graph.value(node, RDFS.label)  # type: ignore[arg-type]
+        if given is not None:
+            return str(given)
+        kinds = ", ".join(gl.label(t) for t in self._asserted_types(node)) or gl.label(node)
+        if (node, RDF.type, GR.ImpliedUnknown) in g:
+            return f"{kinds}: not documented (unknown)"
+        status = g.value(node, GR.status)  # type: ignore[arg-type]
+        if status is not None:
+            parts = [gl.label(status)]
+            for prop in (GR.laterality, GR.course):
+                value = g.value(node, prop)  # type: ignore[arg-type]
+                if value is not None:
+                    parts.append(gl.label(value))
+            grade = g.value(node, GR.mrcGrade)  # type: ignore[arg-type]
+            if grade is not None:
+                parts.append(f"MRC {grade}")
+            for prop, word in ((GR.onset, "since"), (GR.recordedOn, "on")):
+                value = g.value(node, prop)  # type: ignore[arg-type]
+                if value is not None:
+                    parts.append(f"{word} {value}")
+                    break
+            return f"{kinds} ({', '.join(parts)})"
+        agent = g.value(node, GR.drug) or g.value(node, GR.therapy)  # type: ignore[arg-type]
+        if agent is not None:
+            days = g.value(node, GR.exposureDays)  # type: ignore[arg-type]
+            route = g.value(node, GR.route)  # type: ignore[arg-type]
+            bits = [b for b in (gl.label(route) if route else None, f"from {g.value(node, GR.start)}") if b]  # type: ignore[arg-type]
+            if isinstance(days, Literal):
+                bits.append(f"{days} day(s)")
+            return f"{gl.label(agent)} ({', '.join(bits)})"
+        value = g.value(node, GR.value)  # type: ignore[arg-type]
+        if value is not None:
+            unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
+            return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"  # type: ignore[arg-type]
+        return kinds
