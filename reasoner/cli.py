@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -48,11 +49,25 @@ def main() -> None:
 
 @main.command("recommend")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluation date (default: the patient's gr:assessedOn, else today).")
-@click.option("--format", "fmt", type=click.Choice(["md", "json", "ttl", "jsonld"]), default="md", show_default=True, help="Output format.")
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="owlrl", show_default=True, help="OWL 2 RL engine.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Evaluation date (default: the patient's gr:assessedOn, else today).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json", "ttl", "jsonld"]),
+    default="md",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--engine", type=click.Choice(sorted(ENGINES)), default="owlrl", show_default=True, help="OWL 2 RL engine."
+)
 @click.option("--include-drafts", is_flag=True, help="Also apply recommendations not yet approved (marked as such).")
-def recommend_command(file: Path | None, as_of: object, fmt: str, engine: str, include_drafts: bool) -> None:
+def recommend_command(file: Path | None, as_of: datetime | None, fmt: str, engine: str, include_drafts: bool) -> None:
     """Evaluate one patient file (Turtle or JSON-LD) and print the recommendations.
 
     Without FILE, evaluates the embedded seed case (right sciatica with a progressive motor deficit).
@@ -63,7 +78,7 @@ def recommend_command(file: Path | None, as_of: object, fmt: str, engine: str, i
       reasoner recommend examples/seed-case.ttl --format json
       reasoner recommend patient.ttl --as-of 2026-04-01 --format ttl
     """
-    when = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+    when = as_of.date() if as_of is not None else None
     try:
         result = recommend(_patient_path(file), as_of=when, engine=engine, include_drafts=include_drafts)
     except ReasonerError as exc:

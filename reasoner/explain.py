@@ -16,7 +16,15 @@ __all__ = ["Explainer", "Explanation"]
 
 _RECORD_LINKS = (GR.hasFinding, GR.hasExposure, GR.hasMeasurement)
 # Classes too general to be worth naming in an explanation.
-_SILENT = {GR.Patient, GR.FindingRecord, GR.Record, GR.Exposure, GR.MedicationExposure, GR.TherapyCourse, GR.Measurement}
+_SILENT = {
+    GR.Patient,
+    GR.FindingRecord,
+    GR.Record,
+    GR.Exposure,
+    GR.MedicationExposure,
+    GR.TherapyCourse,
+    GR.Measurement,
+}
 
 
 @dataclass
@@ -79,7 +87,7 @@ class Explainer:
         prop = self.tbox.value(cls, OWL.onProperty)
         filler = self.tbox.value(cls, OWL.someValuesFrom)
         if prop is not None and filler is not None:
-            for value in sorted(self.closed.objects(node, prop), key=str):  # type: ignore[arg-type]
+            for value in sorted(self.closed.objects(node, prop), key=str):
                 if self.satisfies(value, filler):
                     if prop in _RECORD_LINKS:
                         out.add_fact(value)
@@ -108,7 +116,7 @@ class Explainer:
             return (node, prop, has_value) in self.closed
         filler = self.tbox.value(cls, OWL.someValuesFrom)
         if filler is not None:
-            return any(self.satisfies(v, filler) for v in self.closed.objects(node, prop))  # type: ignore[arg-type]
+            return any(self.satisfies(v, filler) for v in self.closed.objects(node, prop))
         return False
 
     def _list(self, cls: Node, prop: URIRef) -> list[Node] | None:

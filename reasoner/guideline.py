@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.query import Result
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
@@ -81,9 +81,7 @@ class Guideline:
         self.graph = graph
         self.files = files
         self.content_hash = content_hash
-        modules = [
-            s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)
-        ]
+        modules = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
         if len(modules) != 1:
             raise GuidelineError(f"expected exactly one gr:Guideline module, found {len(modules)}")
         self.iri = str(modules[0])
@@ -93,23 +91,21 @@ class Guideline:
         self.title = self.label(modules[0])
         self.review_status = self.notation(graph.value(modules[0], GR.reviewStatus))
         self.sources = {str(s): self._source(s) for s in graph.subjects(RDF.type, GR.Source)}
-        self.recommendations = {
-            str(r): self._recommendation(r) for r in graph.subjects(RDF.type, GR.Recommendation)
-        }
+        self.recommendations = {str(r): self._recommendation(r) for r in graph.subjects(RDF.type, GR.Recommendation)}
 
     # -- lookups -------------------------------------------------------------------------------------------
 
-    def label(self, node: object) -> str:
+    def label(self, node: Node | None) -> str:
         if node is None:
             return ""
-        value = self.graph.value(node, RDFS.label)  # type: ignore[arg-type]
+        value = self.graph.value(node, RDFS.label)
         if value is not None:
             return str(value)
         text = str(node)
         return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
-    def notation(self, node: object) -> str:
-        value = self.graph.value(node, SKOS.notation) if node is not None else None  # type: ignore[arg-type]
+    def notation(self, node: Node | None) -> str:
+        value = self.graph.value(node, SKOS.notation) if node is not None else None
         return str(value) if value is not None else self.label(node)
 
     def codes(self, node: URIRef) -> list[str]:
@@ -122,33 +118,30 @@ class Guideline:
             out.append(f"{system}|{code}")
         return sorted(out)
 
-    def rank(self, node: object) -> int:
-        value = self.graph.value(node, GR.rank) if node is not None else None  # type: ignore[arg-type]
-        return int(value) if value is not None else 0
+    def rank(self, node: Node | None) -> int:
+        value = self.graph.value(node, GR.rank) if node is not None else None
+        return int(str(value)) if value is not None else 0
 
     def evidence_summary(self, node: URIRef) -> tuple[str, list[SourceSpec]] | None:
         """What the evidence says of a drug or therapy: its own summary, else its nearest class's."""
-        queue: list[object] = [node]
-        seen: set[object] = set()
+        queue: list[Node] = [node]
+        seen: set[Node] = set()
         while queue:
             current = queue.pop(0)
             if current in seen:
                 continue
             seen.add(current)
-            text = self.graph.value(current, GR.evidenceSummary)  # type: ignore[arg-type]
+            text = self.graph.value(current, GR.evidenceSummary)
             if text is not None:
-                srcs = [self.sources[str(s)] for s in self.graph.objects(current, GR.evidenceSource)]  # type: ignore[arg-type]
+                srcs = [self.sources[str(s)] for s in self.graph.objects(current, GR.evidenceSource)]
                 return str(text), sorted(srcs, key=lambda s: s.iri)
-            queue.extend(self.graph.objects(current, RDF.type))  # type: ignore[arg-type]
-            queue.extend(self.graph.objects(current, RDFS.subClassOf))  # type: ignore[arg-type]
+            queue.extend(self.graph.objects(current, RDF.type))
+            queue.extend(self.graph.objects(current, RDFS.subClassOf))
         return None
-
-    def query(self, text: str, **bindings: object) -> Result:
-        return self.graph.query(text, initBindings=bindings)  # type: ignore[arg-type]
 
     # -- construction --------------------------------------------------------------------------------------
 
-    def _source(self, node: URIRef) -> SourceSpec:
+    def _source(self, node: Node) -> SourceSpec:
         g = self.graph
         jurisdiction = g.value(node, GR.jurisdiction)
         return SourceSpec(
@@ -161,7 +154,7 @@ class Guideline:
             unverified=_opt(g.value(node, GR.unverified)),
         )
 
-    def _evidence(self, node: URIRef | BNode) -> Evidence:
+    def _evidence(self, node: Node) -> Evidence:
         g = self.graph
         source = g.value(node, GR.source)
         if source is None or str(source) not in self.sources:
@@ -172,7 +165,7 @@ class Guideline:
         order = g.value(node, GR.order)
         return Evidence(
             iri=str(node),
-            order=int(order) if order is not None else 99,
+            order=int(str(order)) if order is not None else 99,
             source=self.sources[str(source)],
             statement=str(g.value(node, GR.statement) or ""),
             strength=self.label(strength) if strength is not None else None,
@@ -182,7 +175,7 @@ class Guideline:
             unverified=_opt(g.value(node, GR.unverified)),
         )
 
-    def _recommendation(self, node: URIRef) -> RecommendationSpec:
+    def _recommendation(self, node: Node) -> RecommendationSpec:
         g = self.graph
 
         def iris(prop: URIRef) -> tuple[str, ...]:
@@ -205,7 +198,7 @@ class Guideline:
             target=str(target),
             urgency=self.notation(urgency) if urgency is not None else None,
             urgency_rank=self.rank(urgency),
-            within_hours=int(within) if within is not None else None,
+            within_hours=int(str(within)) if within is not None else None,
             timing=_opt(g.value(node, GR.timing)),
             condition=_opt(g.value(node, GR.condition)),
             rationale=_opt(g.value(node, GR.rationale)),
@@ -224,7 +217,7 @@ def _opt(value: object) -> str | None:
     return str(value) if value is not None else None
 
 
-def _one_str(graph: Graph, node: URIRef, prop: URIRef) -> str:
+def _one_str(graph: Graph, node: Node, prop: URIRef) -> str:
     value = graph.value(node, prop)
     if value is None:
         raise GuidelineError(f"guideline module {node} lacks {prop}")

@@ -39,7 +39,7 @@ def load(source: str | Path | Graph, *, format: str | None = None, name: str | N
     if isinstance(source, Graph):
         graph += source
         label = name or "<graph>"
-    elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
+    elif isinstance(source, Path) or _names_a_file(source):
         path = Path(source)
         label = name or str(path)
         try:
@@ -56,7 +56,17 @@ def load(source: str | Path | Graph, *, format: str | None = None, name: str | N
     if len(patients) != 1:
         found = ", ".join(str(p) for p in patients) or "none"
         raise InvalidPatientError(
-            label, [Violation(label, None, f"expected exactly one gr:Patient with an IRI, found {len(patients)}: {found}")]
+            label,
+            [Violation(label, None, f"expected exactly one gr:Patient with an IRI, found {len(patients)}: {found}")],
         )
     return Patient(graph=graph, iri=patients[0], source=label)
 
+
+def _names_a_file(text: str) -> bool:
+    """A string is a path only if it cannot be RDF data and an existing file has that name."""
+    if "\n" in text or text.lstrip().startswith(("{", "[", "@", "<", "#")):
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False

@@ -78,7 +78,9 @@ class _Assembler:
         self, when: date, engine: str, applied: dict[str, list[str]], blocked: dict[str, list[str]]
     ) -> Recommendations:
         recs = sorted((self._applied(self.gl.recommendations[i], c) for i, c in applied.items()), key=self._order)
-        sups = sorted((self._suppressed(self.gl.recommendations[i], by) for i, by in blocked.items()), key=lambda s: s.identifier)
+        sups = sorted(
+            (self._suppressed(self.gl.recommendations[i], by) for i, by in blocked.items()), key=lambda s: s.identifier
+        )
         gl = self.gl
         return Recommendations(
             patient=str(self.patient.iri),
@@ -215,7 +217,14 @@ class _Assembler:
 
     def _asserted_types(self, node: Node) -> list[URIRef]:
         source = self.patient.graph if (node, None, None) in self.patient.graph else self.derived
-        skip = {GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.ImpliedUnknown, GR.Patient}
+        skip = {
+            GR.FindingRecord,
+            GR.Measurement,
+            GR.MedicationExposure,
+            GR.TherapyCourse,
+            GR.ImpliedUnknown,
+            GR.Patient,
+        }
         return sorted(t for t in source.objects(node, RDF.type) if isinstance(t, URIRef) and t not in skip)
 
     def _fact(self, node: Node) -> Fact:
@@ -223,38 +232,38 @@ class _Assembler:
 
     def _label(self, node: Node) -> str:
         g, gl = self.closed, self.gl
-        given = self.patient.graph.value(node, RDFS.label)  # type: ignore[arg-type]
+        given = self.patient.graph.value(node, RDFS.label)
         if given is not None:
             return str(given)
         kinds = ", ".join(gl.label(t) for t in self._asserted_types(node)) or gl.label(node)
         if (node, RDF.type, GR.ImpliedUnknown) in g:
             return f"{kinds}: not documented (unknown)"
-        status = g.value(node, GR.status)  # type: ignore[arg-type]
+        status = g.value(node, GR.status)
         if status is not None:
             parts = [gl.label(status)]
             for prop in (GR.laterality, GR.course):
-                value = g.value(node, prop)  # type: ignore[arg-type]
+                value = g.value(node, prop)
                 if value is not None:
                     parts.append(gl.label(value))
-            grade = g.value(node, GR.mrcGrade)  # type: ignore[arg-type]
+            grade = g.value(node, GR.mrcGrade)
             if grade is not None:
                 parts.append(f"MRC {grade}")
             for prop, word in ((GR.onset, "since"), (GR.recordedOn, "on")):
-                value = g.value(node, prop)  # type: ignore[arg-type]
+                value = g.value(node, prop)
                 if value is not None:
                     parts.append(f"{word} {value}")
                     break
             return f"{kinds} ({', '.join(parts)})"
-        agent = g.value(node, GR.drug) or g.value(node, GR.therapy)  # type: ignore[arg-type]
+        agent = g.value(node, GR.drug) or g.value(node, GR.therapy)
         if agent is not None:
-            days = g.value(node, GR.exposureDays)  # type: ignore[arg-type]
-            route = g.value(node, GR.route)  # type: ignore[arg-type]
-            bits = [b for b in (gl.label(route) if route else None, f"from {g.value(node, GR.start)}") if b]  # type: ignore[arg-type]
+            days = g.value(node, GR.exposureDays)
+            route = g.value(node, GR.route)
+            bits = [b for b in (gl.label(route) if route else None, f"from {g.value(node, GR.start)}") if b]
             if isinstance(days, Literal):
                 bits.append(f"{days} day(s)")
             return f"{gl.label(agent)} ({', '.join(bits)})"
-        value = g.value(node, GR.value)  # type: ignore[arg-type]
+        value = g.value(node, GR.value)
         if value is not None:
             unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
-            return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"  # type: ignore[arg-type]
+            return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"
         return kinds

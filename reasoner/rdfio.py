@@ -22,6 +22,7 @@ class ReadError(Exception):
         self.detail = detail
         super().__init__(f"{source}: {detail}")
 
+
 #: The project's JSON-LD context IRI; documents may name it, and it is served from the bundled copy.
 CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"
 #: Patient inputs larger than this are refused before parsing.
@@ -55,7 +56,7 @@ def parse_text(graph: Graph, raw: bytes | str, *, source: str, fmt: str | None =
     except UnicodeDecodeError as exc:
         raise ReadError(source, f"not valid UTF-8 at byte {exc.start}") from exc
     if "\x00" in text:
-        raise ReadError(source, f"contains a NUL character")
+        raise ReadError(source, "contains a NUL character")
     fmt = fmt or detect_format(source, text)
     if fmt == "json-ld":
         document = _safe_json(text, source)
@@ -98,7 +99,7 @@ def _safe_json(text: str, source: str) -> Any:
 
 def _check_numbers(node: Any, source: str) -> None:
     if isinstance(node, float) and not math.isfinite(node):
-        raise ReadError(source, f"number out of range")
+        raise ReadError(source, "number out of range")
     if isinstance(node, dict):
         for value in node.values():
             _check_numbers(value, source)
@@ -122,7 +123,7 @@ def _local_contexts(node: Any, source: str) -> Any:
         if key == "@context":
             out[key] = _context_value(value, source)
         elif key == "@import":
-            raise ReadError(source, f"JSON-LD @import is not allowed (contexts must be inline)")
+            raise ReadError(source, "JSON-LD @import is not allowed (contexts must be inline)")
         else:
             out[key] = _local_contexts(value, source)
     return out
@@ -134,7 +135,9 @@ def _context_value(value: Any, source: str) -> Any:
     if isinstance(value, str):
         if value == CONTEXT_IRI:
             return _bundled_context()
-        raise ReadError(source, f"remote JSON-LD context {value!r} is not allowed; use an inline context or {CONTEXT_IRI}")
+        raise ReadError(
+            source, f"remote JSON-LD context {value!r} is not allowed; use an inline context or {CONTEXT_IRI}"
+        )
     if isinstance(value, dict):
         return _local_contexts(value, source)
     return value

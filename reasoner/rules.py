@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import cache
+from typing import cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import ResultRow
 
 from reasoner._paths import data_dir
 
@@ -23,7 +26,7 @@ def applicable(graph: Graph, patient: URIRef, *, min_rank: int) -> dict[str, lis
     """Recommendation IRI -> the eligibility classes through which it applies."""
     out: dict[str, list[str]] = defaultdict(list)
     rows = graph.query(_rule("recommend"), initBindings={"patient": patient, "minRank": Literal(min_rank)})
-    for rec, eligibility in rows:  # type: ignore[misc]
+    for rec, eligibility in cast(Iterable[ResultRow], rows):
         out[str(rec)].append(str(eligibility))
     return {k: sorted(v) for k, v in out.items()}
 
@@ -32,6 +35,6 @@ def suppressed(graph: Graph, patient: URIRef, *, min_rank: int) -> dict[str, lis
     """Recommendation IRI -> what blocked it (exclusion classes, superseding recommendations)."""
     out: dict[str, list[str]] = defaultdict(list)
     rows = graph.query(_rule("suppressed"), initBindings={"patient": patient, "minRank": Literal(min_rank)})
-    for rec, by in rows:  # type: ignore[misc]
+    for rec, by in cast(Iterable[ResultRow], rows):
         out[str(rec)].append(str(by))
     return {k: sorted(set(v)) for k, v in out.items()}

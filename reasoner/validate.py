@@ -64,7 +64,9 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
     version = guideline.version
     for s, p, _ in g:
         if isinstance(p, URIRef) and str(p).startswith(str(GR)) and p not in vocab.properties:
-            out.append(Violation(_name(s), _name(p), f"unknown property: not declared in the core vocabulary ({version})"))
+            out.append(
+                Violation(_name(s), _name(p), f"unknown property: not declared in the core vocabulary ({version})")
+            )
     for record in g.objects(patient.iri, GR.hasFinding):
         types = set(g.objects(record, RDF.type)) - _RECORD_TYPES
         unknown = sorted(str(t) for t in types if t not in vocab.findings)
@@ -75,7 +77,11 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
     for record in g.objects(patient.iri, GR.hasMeasurement):
         kinds = set(g.objects(record, RDF.type)) & vocab.measurements
         if len(kinds) != 1:
-            out.append(Violation(_name(record), "rdf:type", "a measurement needs exactly one measurement class of the guideline"))
+            out.append(
+                Violation(
+                    _name(record), "rdf:type", "a measurement needs exactly one measurement class of the guideline"
+                )
+            )
             continue
         kind = next(iter(kinds))
         low, high = vocab.ranges[kind]
@@ -85,7 +91,9 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
                 continue  # the shapes report the datatype
             if not (low <= float(number) <= high):
                 unit = guideline.graph.value(kind, GR.unit)
-                out.append(Violation(_name(record), "gr:value", f"{number} is outside {low}-{high} {unit or ''}".rstrip()))
+                out.append(
+                    Violation(_name(record), "gr:value", f"{number} is outside {low}-{high} {unit or ''}".rstrip())
+                )
     for record in g.objects(patient.iri, GR.hasExposure):
         for drug in g.objects(record, GR.drug):
             if drug not in vocab.drugs:
@@ -104,12 +112,14 @@ class _Vocabulary:
         self.findings = _subclasses(g, GR.Finding)
         self.measurements = _subclasses(g, GR.MeasurementKind) - {GR.MeasurementKind}
         self.ranges = {
-            m: (float(g.value(m, GR.minValue) or float("-inf")), float(g.value(m, GR.maxValue) or float("inf")))
+            m: (float(str(g.value(m, GR.minValue) or "-inf")), float(str(g.value(m, GR.maxValue) or "inf")))
             for m in self.measurements
         }
         self.drugs = {s for c in _subclasses(g, GR.Drug) for s in g.subjects(RDF.type, c)}
         self.therapies = set(g.subjects(RDF.type, GR.Therapy))
-        self.properties = {s for s in g.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s).startswith(str(GR))}
+        self.properties = {
+            s for s in g.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s).startswith(str(GR))
+        }
 
     @staticmethod
     @cache

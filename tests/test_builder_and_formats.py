@@ -1,0 +1,84 @@
+"""The Python builder and JSON-LD input give the same advice as the Turtle seed case."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+import reasoner
+from reasoner.rdfio import CONTEXT_IRI
+
+D = date
+
+
+def _seed_builder() -> reasoner.PatientBuilder:
+    b = reasoner.PatientBuilder("https://example.org/patient/built", birth_date=D(1980, 6, 15), sex="female",
+                                assessed_on=D(2026, 3, 22))  # fmt: skip
+    b.finding("Sciatica", laterality="right", onset=D(2026, 3, 2))
+    b.finding("MotorWeakness", laterality="right", mrc_grade=4, onset=D(2026, 3, 18), recorded_on=D(2026, 3, 18))
+    b.finding("MotorWeakness", laterality="right", mrc_grade=3.7, onset=D(2026, 3, 18), recorded_on=D(2026, 3, 22))
+    b.absent("BilateralLegSymptoms", "HistoryOfCancer", "UnexplainedWeightLoss", "Fever", "IntravenousDrugUse",
+             "Immunosuppression", "LongTermSteroidUse", "SignificantTrauma", "GIBleedOrUlcerHistory")  # fmt: skip
+    b.medication("methylprednisolone", start=D(2026, 3, 5), days=6, route="oral", response="transient")
+    b.medication("ketorolac", start=D(2026, 3, 3), days=1, route="intramuscular", dose_mg=60)
+    b.medication("cyclobenzaprine", start=D(2026, 3, 3), ongoing=True, route="oral", dose_mg=10)
+    b.therapy("PhysicalTherapy", start=D(2026, 3, 8), ongoing=True, response="partial")
+    return b
+
+
+def _ids(result: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    return (
+        [r["identifier"] for r in result["recommendations"]],
+        sorted(s["identifier"] for s in result["suppressed"]),
+        sorted(m["finding"] for m in result["missing"]),
+    )
+
+
+def test_builder_gives_the_seed_advice(seed_json: dict[str, Any]) -> None:
+    built = reasoner.recommend(_seed_builder().build()).to_json()
+    assert _ids(built) == _ids(seed_json)
+
+
+def test_builder_rejects_unknown_values() -> None:
+    with pytest.raises(ValueError, match="laterality"):
+        _seed_builder().finding("Sciatica", laterality="up", onset=D(2026, 3, 2))
+
+
+def test_json_ld_with_the_project_context(seed_json: dict[str, Any]) -> None:
+    graph = _seed_builder().build().graph
+    expanded = json.loads(graph.serialize(format="json-ld"))
+    doc = {"@context": CONTEXT_IRI, "@graph": expanded}
+    patient = reasoner.load(json.dumps(doc), format="json-ld")
+    assert len(patient.graph) == len(graph)
+    assert _ids(reasoner.recommend(patient).to_json()) == _ids(seed_json)
+
+
+def test_json_ld_compact_document_with_the_project_context() -> None:
+    doc = {
+        "@context": CONTEXT_IRI,
+        "@id": "https://example.org/patient/j",
+        "@type": "Patient",
+        "assessedOn": "2026-03-22",
+        "hasFinding": [
+            {
+                "@id": "https://example.org/patient/j/f1",
+                "@type": ["FindingRecord", "lbp:Sciatica"],
+                "status": "gr:Present",
+                "onset": "2026-03-10",
+                "laterality": "gr:Left",
+            }
+        ],
+    }
+    patient = reasoner.load(json.dumps(doc))
+    assert reasoner.check(patient, reasoner.load_guideline()) == []
+
+
+def test_long_one_line_string_is_data_not_a_path() -> None:
+    # Regression: a one-line string longer than a file name made load() fail with "File name too long".
+    padding = " ".join(f'<urn:p> <urn:x> "{i}" .' for i in range(400))
+    text = "<urn:p> a <https://w3id.org/guideline-reasoner/core#Patient> . " + padding
+    assert "\n" not in text and len(text) > 4096
+    assert reasoner.load(text, format="turtle").iri.toPython() == "urn:p"
