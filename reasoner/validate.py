@@ -112,8 +112,7 @@ class _Vocabulary:
         self.findings = _subclasses(g, GR.Finding)
         self.measurements = _subclasses(g, GR.MeasurementKind) - {GR.MeasurementKind}
         self.ranges = {
-            m: (float(str(g.value(m, GR.minValue) or "-inf")), float(str(g.value(m, GR.maxValue) or "inf")))
-            for m in self.measurements
+            m: (_bound(g, m, GR.minValue, "-inf"), _bound(g, m, GR.maxValue, "inf")) for m in self.measurements
         }
         self.drugs = {s for c in _subclasses(g, GR.Drug) for s in g.subjects(RDF.type, c)}
         self.therapies = set(g.subjects(RDF.type, GR.Therapy))
@@ -125,6 +124,12 @@ class _Vocabulary:
     @cache
     def of(guideline: Guideline) -> _Vocabulary:
         return _Vocabulary(guideline)
+
+
+def _bound(g: Graph, kind: Node, prop: URIRef, default: str) -> float:
+    # `is None`, not `or`: an rdflib Literal(0) is falsy, and a declared minimum of 0 must stay 0.
+    value = g.value(kind, prop)
+    return float(str(value)) if value is not None else float(default)
 
 
 def _subclasses(g: Graph, root: URIRef) -> set[Node]:
