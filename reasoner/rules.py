@@ -22,19 +22,20 @@ def _rule(name: str) -> Query:
     return prepareQuery((data_dir("queries") / "rules" / f"{name}.rq").read_text())
 
 
+def _grouped(graph: Graph, rule: str, patient: URIRef, min_rank: int) -> dict[str, list[str]]:
+    """Run a rule whose rows are (recommendation, related IRI); group the related IRIs by recommendation."""
+    out: dict[str, set[str]] = defaultdict(set)
+    rows = graph.query(_rule(rule), initBindings={"patient": patient, "minRank": Literal(min_rank)})
+    for rec, related in cast(Iterable[ResultRow], rows):
+        out[str(rec)].add(str(related))
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def applicable(graph: Graph, patient: URIRef, *, min_rank: int) -> dict[str, list[str]]:
     """Recommendation IRI -> the eligibility classes through which it applies."""
-    out: dict[str, list[str]] = defaultdict(list)
-    rows = graph.query(_rule("recommend"), initBindings={"patient": patient, "minRank": Literal(min_rank)})
-    for rec, eligibility in cast(Iterable[ResultRow], rows):
-        out[str(rec)].append(str(eligibility))
-    return {k: sorted(v) for k, v in out.items()}
+    return _grouped(graph, "recommend", patient, min_rank)
 
 
 def suppressed(graph: Graph, patient: URIRef, *, min_rank: int) -> dict[str, list[str]]:
     """Recommendation IRI -> what blocked it (exclusion classes, superseding recommendations)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    rows = graph.query(_rule("suppressed"), initBindings={"patient": patient, "minRank": Literal(min_rank)})
-    for rec, by in cast(Iterable[ResultRow], rows):
-        out[str(rec)].append(str(by))
-    return {k: sorted(set(v)) for k, v in out.items()}
+    return _grouped(graph, "suppressed", patient, min_rank)
