@@ -64,7 +64,11 @@ def main() -> None:
     help="Output format.",
 )
 @click.option(
-    "--engine", type=click.Choice(sorted(ENGINES)), default="owlrl", show_default=True, help="OWL 2 RL engine."
+    "--engine",
+    type=click.Choice(sorted(ENGINES)),
+    default="compiled",
+    show_default=True,
+    help="OWL 2 RL engine: compiled (fast) or owlrl (reference).",
 )
 @click.option("--include-drafts", is_flag=True, help="Also apply recommendations not yet approved (marked as such).")
 def recommend_command(file: Path | None, as_of: datetime | None, fmt: str, engine: str, include_drafts: bool) -> None:

@@ -5,12 +5,16 @@ closed graph, so it explains exactly the axioms the reasoner used."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
 from reasoner.namespaces import GR, OWL, RDF, RDFS
+
+if TYPE_CHECKING:
+    from reasoner.engine import Facts
 
 __all__ = ["Explainer", "Explanation"]
 
@@ -50,7 +54,7 @@ class Explanation:
 class Explainer:
     """Explains class memberships in `closed` using the axioms of `tbox`; `asserted` is the input patient graph."""
 
-    def __init__(self, tbox: Graph, closed: Graph, asserted: Graph) -> None:
+    def __init__(self, tbox: Graph, closed: Facts, asserted: Graph) -> None:
         self.tbox, self.closed, self.asserted = tbox, closed, asserted
 
     def explain(self, node: Node, cls: Node) -> Explanation:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import owlrl
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from reasoner import cache as _cache
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
@@ -77,8 +79,9 @@ class RecommendationSpec:
 class Guideline:
     """The asserted guideline graph (all modules plus the core) and lookups derived from it."""
 
-    def __init__(self, graph: Graph, *, files: tuple[Path, ...], content_hash: str) -> None:
+    def __init__(self, graph: Graph, *, inferred: Graph, files: tuple[Path, ...], content_hash: str) -> None:
         self.graph = graph
+        self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
         self.files = files
         self.content_hash = content_hash
         modules = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
@@ -92,6 +95,13 @@ class Guideline:
         self.review_status = self.notation(graph.value(modules[0], GR.reviewStatus))
         self.sources = {str(s): self._source(s) for s in graph.subjects(RDF.type, GR.Source)}
         self.recommendations = {str(r): self._recommendation(r) for r in graph.subjects(RDF.type, GR.Recommendation)}
+
+    def closure(self) -> Graph:
+        """The guideline's own OWL 2 RL closure: asserted plus inferred triples, blank nodes shared."""
+        out = Graph()
+        out += self.graph
+        out += self.inferred
+        return out
 
     # -- lookups -------------------------------------------------------------------------------------------
 
@@ -228,8 +238,11 @@ def guideline_files(root: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in root.rglob("*.ttl") if p.is_file()))
 
 
-def load_guideline(root: Path | None = None) -> Guideline:
-    """Load the guideline under `root` (default: the bundled ontology/), cached by the files' content hash."""
+def load_guideline(root: Path | None = None, *, cache_root: Path | None = None) -> Guideline:
+    """Load the guideline under `root` (default: the bundled ontology/) with its OWL 2 RL closure.
+
+    Cached in memory and on disk (reasoner.cache) by the files' content hash: a changed file is recompiled.
+    """
     base = (root or data_dir("ontology")).resolve()
     files = guideline_files(base)
     if not files:
@@ -238,15 +251,34 @@ def load_guideline(root: Path | None = None) -> Guideline:
     for path in files:
         digest.update(str(path.relative_to(base)).encode())
         digest.update(path.read_bytes())
-    return _load(files, digest.hexdigest())
+    digest.update(f"owlrl {owlrl.__version__}".encode())
+    return _load(files, digest.hexdigest(), cache_root)
 
 
 @cache
-def _load(files: tuple[Path, ...], content_hash: str) -> Guideline:
-    graph = Graph()
-    for path in files:
-        try:
-            parse_file(graph, path)
-        except ReadError as exc:
-            raise GuidelineError(str(exc)) from exc
-    return Guideline(graph, files=files, content_hash=content_hash)
+def _load(files: tuple[Path, ...], content_hash: str, cache_root: Path | None) -> Guideline:
+    cached = _cache.read(content_hash, root=cache_root)
+    if cached is not None:
+        asserted, inferred = cached
+    else:
+        asserted = Graph()
+        for path in files:
+            try:
+                parse_file(asserted, path)
+            except ReadError as exc:
+                raise GuidelineError(str(exc)) from exc
+        inferred = _owl_rl_closure(asserted)
+        _cache.write(content_hash, asserted, inferred, root=cache_root)
+    return Guideline(asserted, inferred=inferred, files=files, content_hash=content_hash)
+
+
+def _owl_rl_closure(asserted: Graph) -> Graph:
+    """What owlrl's OWL 2 RL closure adds to the guideline (statements about literals dropped: nothing reads them)."""
+    closed = Graph()
+    closed += asserted
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closed)
+    inferred = Graph()
+    for triple in closed:
+        if triple not in asserted and not isinstance(triple[0], Literal):
+            inferred.add(triple)
+    return inferred

@@ -8,10 +8,9 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.engine import ENGINES
+from reasoner.engine import ENGINES, Evaluation
 from reasoner.errors import ReasonerError
 from reasoner.explain import Explainer
-from reasoner.features import run_features
 from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, RDF, RDFS
 from reasoner.patient import Patient, load
@@ -26,7 +25,6 @@ from reasoner.result import (
     Suppressed,
     Target,
 )
-from reasoner.rules import applicable, suppressed
 from reasoner.validate import validate
 
 __all__ = ["recommend"]
@@ -41,7 +39,7 @@ def recommend(
     *,
     as_of: date | None = None,
     guideline: Guideline | None = None,
-    engine: str = "owlrl",
+    engine: str = "compiled",
     include_drafts: bool = False,
 ) -> Recommendations:
     """Evaluate one patient against the guideline at `as_of` (default: the patient's assessedOn date, else today).
@@ -54,32 +52,26 @@ def recommend(
     gl = guideline or load_guideline()
     validate(data, gl)
     when = as_of or data.assessed_on or date.today()
-
-    work = Graph()
-    work += gl.graph
-    work += data.graph
-    derived = run_features(work, when)
-    ENGINES[engine].close(work)
-
     min_rank = _DRAFT_RANK if include_drafts else _APPROVED_RANK
-    applied = applicable(work, data.iri, min_rank=min_rank)
-    blocked = suppressed(work, data.iri, min_rank=min_rank)
-    return _Assembler(gl, data, work, derived).build(when, engine, applied, blocked)
+    found = ENGINES[engine].evaluate(gl, data, as_of=when, min_rank=min_rank)
+    return _Assembler(gl, data, found).build(when, engine)
 
 
 class _Assembler:
     """Turns rule output into the typed result: explanations, labels, ordering, missing data, headline."""
 
-    def __init__(self, gl: Guideline, patient: Patient, closed: Graph, derived: Graph) -> None:
-        self.gl, self.patient, self.closed, self.derived = gl, patient, closed, derived
-        self.explainer = Explainer(gl.graph, closed, patient.graph)
+    def __init__(self, gl: Guideline, patient: Patient, found: Evaluation) -> None:
+        self.gl, self.patient, self.found = gl, patient, found
+        self.closed, self.derived = found.facts, found.derived
+        self.explainer = Explainer(gl.graph, found.facts, patient.graph)
 
-    def build(
-        self, when: date, engine: str, applied: dict[str, list[str]], blocked: dict[str, list[str]]
-    ) -> Recommendations:
-        recs = sorted((self._applied(self.gl.recommendations[i], c) for i, c in applied.items()), key=self._order)
+    def build(self, when: date, engine: str) -> Recommendations:
+        recs = sorted(
+            (self._applied(self.gl.recommendations[i], c) for i, c in self.found.applied.items()), key=self._order
+        )
         sups = sorted(
-            (self._suppressed(self.gl.recommendations[i], by) for i, by in blocked.items()), key=lambda s: s.identifier
+            (self._suppressed(self.gl.recommendations[i], by) for i, by in self.found.blocked.items()),
+            key=lambda s: s.identifier,
         )
         gl = self.gl
         return Recommendations(

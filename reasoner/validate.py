@@ -6,15 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner._paths import data_dir
 from reasoner.errors import InvalidPatientError, Violation
 from reasoner.guideline import Guideline
-from reasoner.namespaces import GR, RDF, RDFS, SH
+from reasoner.namespaces import GR, RDF, RDFS
 from reasoner.patient import Patient
+from reasoner.shapes import CompiledShapes, display_name
 
 __all__ = ["check", "validate"]
 
@@ -23,17 +23,14 @@ _RECORD_TYPES = {GR.Patient, GR.FindingRecord, GR.Measurement, GR.MedicationExpo
 
 
 @cache
-def _shapes() -> Graph:
-    return Graph().parse(data_dir("shapes") / "patient.ttl")
+def _shapes() -> CompiledShapes:
+    path = data_dir("shapes") / "patient.ttl"
+    return CompiledShapes(Graph().parse(path), source=str(path))
 
 
 def check(patient: Patient, guideline: Guideline) -> list[Violation]:
     """Return every violation in `patient` (empty when valid)."""
-    shapes = Graph()
-    shapes += _shapes()  # pyshacl may annotate the shapes graph it is given: never share the cached one
-    conforms, report, _ = shacl_validate(patient.graph, shacl_graph=shapes, advanced=True, allow_warnings=True)
-    violations = [] if conforms else _shacl_violations(report)
-    violations += _vocabulary_violations(patient, guideline)
+    violations = _shapes().check(patient.graph) + _vocabulary_violations(patient, guideline)
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))
 
 
@@ -44,20 +41,6 @@ def validate(patient: Patient, guideline: Guideline) -> None:
         raise InvalidPatientError(patient.source, violations)
 
 
-def _shacl_violations(report: Graph) -> list[Violation]:
-    out = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        focus = report.value(result, SH.focusNode)
-        path = report.value(result, SH.resultPath)
-        message = report.value(result, SH.resultMessage)
-        value = report.value(result, SH.value)
-        text = str(message) if message is not None else "violates the patient shapes"
-        if isinstance(value, URIRef | Literal):
-            text = f"{text} (got {value.n3()})"
-        out.append(Violation(_name(focus), _name(path) if isinstance(path, URIRef) else None, text))
-    return out
-
-
 def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Violation]:
     g, vocab = patient.graph, _Vocabulary.of(guideline)
     out: list[Violation] = []
@@ -65,21 +48,29 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
     for s, p, _ in g:
         if isinstance(p, URIRef) and str(p).startswith(str(GR)) and p not in vocab.properties:
             out.append(
-                Violation(_name(s), _name(p), f"unknown property: not declared in the core vocabulary ({version})")
+                Violation(
+                    display_name(s),
+                    display_name(p),
+                    f"unknown property: not declared in the core vocabulary ({version})",
+                )
             )
     for record in g.objects(patient.iri, GR.hasFinding):
         types = set(g.objects(record, RDF.type)) - _RECORD_TYPES
         unknown = sorted(str(t) for t in types if t not in vocab.findings)
         for t in unknown:
-            out.append(Violation(_name(record), "rdf:type", f"unknown finding class {t} (guideline {version})"))
+            out.append(Violation(display_name(record), "rdf:type", f"unknown finding class {t} (guideline {version})"))
         if not types & vocab.findings:
-            out.append(Violation(_name(record), "rdf:type", "a finding record needs a finding class of the guideline"))
+            out.append(
+                Violation(display_name(record), "rdf:type", "a finding record needs a finding class of the guideline")
+            )
     for record in g.objects(patient.iri, GR.hasMeasurement):
         kinds = set(g.objects(record, RDF.type)) & vocab.measurements
         if len(kinds) != 1:
             out.append(
                 Violation(
-                    _name(record), "rdf:type", "a measurement needs exactly one measurement class of the guideline"
+                    display_name(record),
+                    "rdf:type",
+                    "a measurement needs exactly one measurement class of the guideline",
                 )
             )
             continue
@@ -92,15 +83,19 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
             if not (low <= float(number) <= high):
                 unit = guideline.graph.value(kind, GR.unit)
                 out.append(
-                    Violation(_name(record), "gr:value", f"{number} is outside {low}-{high} {unit or ''}".rstrip())
+                    Violation(
+                        display_name(record), "gr:value", f"{number} is outside {low}-{high} {unit or ''}".rstrip()
+                    )
                 )
     for record in g.objects(patient.iri, GR.hasExposure):
         for drug in g.objects(record, GR.drug):
             if drug not in vocab.drugs:
-                out.append(Violation(_name(record), "gr:drug", f"unknown drug {drug} (guideline {version})"))
+                out.append(Violation(display_name(record), "gr:drug", f"unknown drug {drug} (guideline {version})"))
         for therapy in g.objects(record, GR.therapy):
             if therapy not in vocab.therapies:
-                out.append(Violation(_name(record), "gr:therapy", f"unknown therapy {therapy} (guideline {version})"))
+                out.append(
+                    Violation(display_name(record), "gr:therapy", f"unknown therapy {therapy} (guideline {version})")
+                )
     return out
 
 
@@ -142,13 +137,3 @@ def _subclasses(g: Graph, root: URIRef) -> set[Node]:
                 found.add(sub)
                 frontier.append(sub)
     return found
-
-
-def _name(node: object) -> str:
-    if node is None:
-        return "<graph>"
-    text = str(node)
-    for prefix, ns in (("gr:", str(GR)), ("rdf:", str(RDF)), ("rdfs:", str(RDFS))):
-        if text.startswith(ns):
-            return prefix + text[len(ns) :]
-    return text

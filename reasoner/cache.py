@@ -1,0 +1,80 @@
+"""The on-disk compile cache: a guideline's parsed triples and its OWL 2 RL closure, keyed by content hash.
+
+One N-Quads file per key holds both graphs, so the blank nodes of the asserted axioms and of the inferred ones
+stay the same nodes. Files are written to a temporary name and renamed into place, so a reader sees a whole
+file or none; a file that fails to parse or lacks its closing line is ignored and rebuilt.
+
+Location: $REASONER_CACHE_DIR, else $XDG_CACHE_HOME/guideline-reasoner, else ~/.cache/guideline-reasoner.
+A cache directory that cannot be written is not an error: the guideline is compiled in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from reasoner.oxi import from_ox, to_quads
+
+__all__ = ["cache_dir", "read", "write"]
+
+FORMAT = "3"  # bump when what is cached, or how, changes
+_ASSERTED = ox.NamedNode("urn:guideline-reasoner:asserted")
+_INFERRED = ox.NamedNode("urn:guideline-reasoner:inferred")
+_END = "# end of compiled guideline\n"
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("REASONER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "guideline-reasoner"
+
+
+def _path(key: str, root: Path | None) -> Path:
+    return (root or cache_dir()) / f"compiled-{FORMAT}-{key}.nq"
+
+
+def read(key: str, *, root: Path | None = None) -> tuple[Graph, Graph] | None:
+    """The (asserted, inferred) graphs cached under `key`, or None when absent or unusable."""
+    path = _path(key, root)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.endswith(_END.encode()):
+        return None
+    asserted, inferred = Graph(), Graph()
+    try:
+        for quad in ox.parse(data, format=ox.RdfFormat.N_QUADS):
+            triple = (from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object))
+            (asserted if quad.graph_name == _ASSERTED else inferred).add(triple)
+    except (SyntaxError, ValueError, TypeError):
+        return None
+    return asserted, inferred
+
+
+def write(key: str, asserted: Graph, inferred: Graph, *, root: Path | None = None) -> Path | None:
+    """Cache the graphs under `key` atomically; return the file, or None when the cache is not writable."""
+    path = _path(key, root)
+    quads = to_quads(asserted, _ASSERTED) + to_quads(inferred, _INFERRED)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                ox.serialize(quads, out, format=ox.RdfFormat.N_QUADS)
+                out.write(_END.encode())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return None
+    return path

@@ -1,0 +1,90 @@
+"""The bridge to Oxigraph: rdflib <-> pyoxigraph terms, and pre-binding query variables.
+
+pyoxigraph substitutes only projected variables, while the rule files use ?asOf, ?patient and ?minRank anywhere,
+UNION branches and subqueries included (rdflib's initBindings). `substitute` gives that meaning by replacing the
+variable with the constant in the text. `prebind` instead joins a VALUES block at the top of the WHERE clause,
+which is how SHACL-SPARQL pre-binds $this to many focus nodes at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from reasoner.errors import GuidelineError
+
+__all__ = ["from_ox", "prebind", "substitute", "to_ox", "to_quads"]
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: ox.NamedNode) -> list[ox.Quad]:
+    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph) for s, p, o in triples]  # type: ignore[arg-type]
+
+
+def substitute(query: str, bindings: Mapping[str, Node]) -> str:
+    """Return `query` with every occurrence of each variable replaced by its (IRI or literal) value."""
+    for name, value in bindings.items():
+        query = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, v=value: _n3(v), query)  # type: ignore[misc]
+    return query
+
+
+def prebind(query: str, bindings: Mapping[str, Node | list[Node]], *, source: str) -> str:
+    """Return `query` with each variable bound (to one value or any of a list) at the top of its WHERE clause."""
+    if not bindings:
+        return query
+    text = _COMMENT.sub("", query)
+    match = _WHERE.search(text)
+    if match is None:
+        raise GuidelineError(f"{source}: a rule query needs a WHERE clause so its variables can be bound")
+    names = sorted(bindings)
+    columns = [v if isinstance(v, list) else [v] for v in (bindings[n] for n in names)]
+    rows = _product(columns)
+    head = " ".join(f"?{n}" for n in names)
+    body = " ".join("(" + " ".join(_n3(t) for t in row) + ")" for row in rows)
+    return f"{text[: match.end()]} VALUES ({head}) {{ {body} }} {text[match.end() :]}"
+
+
+def _product(columns: list[list[Node]]) -> list[tuple[Node, ...]]:
+    rows: list[tuple[Node, ...]] = [()]
+    for column in columns:
+        rows = [(*row, value) for row in rows for value in column]
+    return rows
+
+
+def _n3(term: Node) -> str:
+    if isinstance(term, BNode):
+        raise TypeError("blank nodes cannot be bound in a query")
+    return term.n3()
