@@ -15,14 +15,13 @@ from datetime import date
 from functools import cache
 from typing import Any, Protocol, cast
 
-import owlrl
 import pyoxigraph as ox
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.guideline import Guideline
 from reasoner.namespaces import XSD
-from reasoner.owl2rl import TBox, Triple, TripleIndex
+from reasoner.owl2rl import TBox, Triple, TripleIndex, expand_with_owlrl
 from reasoner.oxi import from_ox, substitute, to_quads
 from reasoner.patient import Patient
 from reasoner.queries import feature_rules, rule_query
@@ -88,6 +87,14 @@ class OwlrlEngine:
     name = "owlrl"
 
     def evaluate(self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int) -> Evaluation:
+        work, derived = self.features(gl, patient, as_of=as_of)
+        self.close(work)
+        applied, blocked = self.rules(work, patient.iri, min_rank=min_rank)
+        return Evaluation(applied, blocked, Facts(cast(_Source, work)), derived)
+
+    @staticmethod
+    def features(gl: Guideline, patient: Patient, *, as_of: date) -> tuple[Graph, Graph]:
+        """Guideline + patient + what the feature rules derive, and the derived triples alone."""
         work = Graph()
         work += gl.graph
         work += patient.graph
@@ -98,13 +105,18 @@ class OwlrlEngine:
             for triple in [t for t in rows if t not in work]:
                 work.add(triple)
                 derived.add(triple)
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
-        bindings = {"patient": patient.iri, "minRank": Literal(min_rank)}
-        found = [
+        return work, derived
+
+    close = staticmethod(expand_with_owlrl)
+
+    @staticmethod
+    def rules(work: Graph, patient: URIRef, *, min_rank: int) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        bindings = {"patient": patient, "minRank": Literal(min_rank)}
+        applied, blocked = (
             _grouped(cast(Iterable[tuple[Node, Node]], work.query(rule_query(r).prepared, initBindings=bindings)))
             for r in _RULES
-        ]
-        return Evaluation(found[0], found[1], Facts(cast(_Source, work)), derived)
+        )
+        return applied, blocked
 
 
 class _Compiled:

@@ -15,6 +15,7 @@ from reasoner import cache as _cache
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
+from reasoner.owl2rl import expand_with_owlrl
 from reasoner.rdfio import ReadError, parse_file
 
 __all__ = ["Evidence", "Guideline", "RecommendationSpec", "SourceSpec", "load_guideline"]
@@ -276,7 +277,7 @@ def _owl_rl_closure(asserted: Graph) -> Graph:
     """What owlrl's OWL 2 RL closure adds to the guideline (statements about literals dropped: nothing reads them)."""
     closed = Graph()
     closed += asserted
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closed)
+    expand_with_owlrl(closed)
     inferred = Graph()
     for triple in closed:
         if triple not in asserted and not isinstance(triple[0], Literal):

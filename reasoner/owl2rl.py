@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
+import owlrl
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -23,7 +24,7 @@ from rdflib.term import Node
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import OWL, RDF, RDFS
 
-__all__ = ["UNSUPPORTED", "TBox", "Triple", "TripleIndex"]
+__all__ = ["UNSUPPORTED", "TBox", "Triple", "TripleIndex", "expand_with_owlrl"]
 
 Triple = tuple[Node, Node, Node]
 
@@ -54,6 +55,11 @@ UNSUPPORTED: dict[URIRef, str] = {
     OWL.NegativePropertyAssertion: "prp-npa1/2 (inconsistency check)",
     OWL.hasSelf: "not in OWL 2 RL",
 }
+
+
+def expand_with_owlrl(graph: Graph) -> None:
+    """Add owlrl's full OWL 2 RL closure to `graph` in place: the reference semantics everything is checked against."""
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
 
 
 class TBox:

@@ -16,7 +16,7 @@ from reasoner.namespaces import GR, RDF, RDFS
 from reasoner.patient import Patient
 from reasoner.shapes import CompiledShapes, display_name
 
-__all__ = ["check", "validate"]
+__all__ = ["Vocabulary", "check", "validate"]
 
 # Types a patient graph may use besides the module's finding and measurement classes.
 _RECORD_TYPES = {GR.Patient, GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.Exposure}
@@ -42,7 +42,7 @@ def validate(patient: Patient, guideline: Guideline) -> None:
 
 
 def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Violation]:
-    g, vocab = patient.graph, _Vocabulary.of(guideline)
+    g, vocab = patient.graph, Vocabulary.of(guideline)
     out: list[Violation] = []
     version = guideline.version
     for s, p, _ in g:
@@ -99,12 +99,13 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
     return out
 
 
-class _Vocabulary:
+class Vocabulary:
     """What a guideline lets patient data refer to; computed once per guideline version."""
 
     def __init__(self, guideline: Guideline) -> None:
         g = guideline.graph
         self.findings = _subclasses(g, GR.Finding)
+        self.red_flag_fields = {f for f in g.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef)}
         self.measurements = _subclasses(g, GR.MeasurementKind) - {GR.MeasurementKind}
         self.ranges = {
             m: (_bound(g, m, GR.minValue, "-inf"), _bound(g, m, GR.maxValue, "inf")) for m in self.measurements
@@ -117,8 +118,8 @@ class _Vocabulary:
 
     @staticmethod
     @cache
-    def of(guideline: Guideline) -> _Vocabulary:
-        return _Vocabulary(guideline)
+    def of(guideline: Guideline) -> Vocabulary:
+        return Vocabulary(guideline)
 
 
 def _bound(g: Graph, kind: Node, prop: URIRef, default: str) -> float:
