@@ -19,7 +19,7 @@ from reasoner.engine import ENGINES
 from reasoner.errors import GuidelineError, InputError, InvalidPatientError, ReasonerError
 from reasoner.guideline import load_guideline
 from reasoner.patient import load
-from reasoner.pipeline import recommend
+from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.validate import check
 
 SEED_CASE = "seed-case.ttl"
@@ -71,7 +71,16 @@ def main() -> None:
     help="OWL 2 RL engine: compiled (fast) or owlrl (reference).",
 )
 @click.option("--include-drafts", is_flag=True, help="Also apply recommendations not yet approved (marked as such).")
-def recommend_command(file: Path | None, as_of: datetime | None, fmt: str, engine: str, include_drafts: bool) -> None:
+@click.option(
+    "--jurisdiction",
+    type=click.Choice(sorted(JURISDICTIONS)),
+    default="US",
+    show_default=True,
+    help="Where sources conflict, apply US (ACP, ACR, FDA, CDC), UK (NICE) or both.",
+)
+def recommend_command(
+    file: Path | None, as_of: datetime | None, fmt: str, engine: str, include_drafts: bool, jurisdiction: str
+) -> None:
     """Evaluate one patient file (Turtle or JSON-LD) and print the recommendations.
 
     Without FILE, evaluates the embedded seed case (right sciatica with a progressive motor deficit).
@@ -81,10 +90,13 @@ def recommend_command(file: Path | None, as_of: datetime | None, fmt: str, engin
       reasoner recommend
       reasoner recommend examples/seed-case.ttl --format json
       reasoner recommend patient.ttl --as-of 2026-04-01 --format ttl
+      reasoner recommend patient.ttl --jurisdiction UK
     """
     when = as_of.date() if as_of is not None else None
     try:
-        result = recommend(_patient_path(file), as_of=when, engine=engine, include_drafts=include_drafts)
+        result = recommend(
+            _patient_path(file), as_of=when, engine=engine, include_drafts=include_drafts, jurisdiction=jurisdiction
+        )
     except ReasonerError as exc:
         _fail(exc)
     if fmt == "json":

@@ -70,8 +70,12 @@ class Evaluation:
 class Engine(Protocol):
     name: str
 
-    def evaluate(self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int) -> Evaluation:
-        """Derive features, close under OWL 2 RL and run the recommendation rules for one valid patient."""
+    def evaluate(
+        self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int, jurisdiction: URIRef
+    ) -> Evaluation:
+        """Derive features, close under OWL 2 RL and run the recommendation rules for one valid patient.
+
+        `jurisdiction` is gr:US, gr:UK, or gr:International for both."""
 
 
 def _grouped(rows: Iterable[tuple[Node, Node]]) -> dict[str, list[str]]:
@@ -86,10 +90,12 @@ class OwlrlEngine:
 
     name = "owlrl"
 
-    def evaluate(self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int) -> Evaluation:
+    def evaluate(
+        self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int, jurisdiction: URIRef
+    ) -> Evaluation:
         work, derived = self.features(gl, patient, as_of=as_of)
         self.close(work)
-        applied, blocked = self.rules(work, patient.iri, min_rank=min_rank)
+        applied, blocked = self.rules(work, patient.iri, min_rank=min_rank, jurisdiction=jurisdiction)
         return Evaluation(applied, blocked, Facts(cast(_Source, work)), derived)
 
     @staticmethod
@@ -110,8 +116,10 @@ class OwlrlEngine:
     close = staticmethod(expand_with_owlrl)
 
     @staticmethod
-    def rules(work: Graph, patient: URIRef, *, min_rank: int) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        bindings = {"patient": patient, "minRank": Literal(min_rank)}
+    def rules(
+        work: Graph, patient: URIRef, *, min_rank: int, jurisdiction: URIRef
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        bindings = {"patient": patient, "minRank": Literal(min_rank), "jurisdiction": jurisdiction}
         applied, blocked = (
             _grouped(cast(Iterable[tuple[Node, Node]], work.query(rule_query(r).prepared, initBindings=bindings)))
             for r in _RULES
@@ -133,7 +141,7 @@ class _Compiled:
         self.store = ox.Store()
         self.store.extend(to_quads(gl.graph, self.ASSERTED))
         self.store.extend(to_quads(gl.inferred, self.INFERRED))
-        self.asserted = gl.graph
+        self.guideline_asserted = set(gl.graph)
 
 
 @cache
@@ -152,36 +160,39 @@ class CompiledEngine:
         with self._lock:
             _compiled(gl)
 
-    def evaluate(self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int) -> Evaluation:
+    def evaluate(
+        self, gl: Guideline, patient: Patient, *, as_of: date, min_rank: int, jurisdiction: URIRef
+    ) -> Evaluation:
         with self._lock:
             c = _compiled(gl)
         work = ox.NamedNode(f"urn:uuid:{uuid.uuid4()}")  # one graph per evaluation: concurrent calls stay apart
         store = c.store
         try:
-            store.extend(to_quads(patient.graph, work))
-            derived = Graph()
+            asserted = set(patient.graph)
+            store.extend(to_quads(asserted, work))
+            derived: set[Triple] = set()
             as_of_literal = Literal(as_of.isoformat(), datatype=XSD.date)
             for rule in feature_rules():
                 query = substitute(rule.text, {"asOf": as_of_literal})
                 made = cast(Iterable[ox.Triple], store.query(query, default_graph=[c.ASSERTED, work]))
-                triples = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in made]
-                new = [t for t in triples if t not in patient.graph and t not in derived and t not in c.asserted]
+                triples = {(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in made}
+                new = [t for t in triples if t not in asserted and t not in derived and t not in c.guideline_asserted]
                 store.extend(to_quads(new, work))
-                for triple in new:
-                    derived.add(triple)
-            abox = c.tbox.close([*patient.graph, *derived])
-            inferred = [t for t in abox.triples if t not in patient.graph and t not in derived]
-            store.extend(to_quads(inferred, work))
-            bindings = {"patient": patient.iri, "minRank": Literal(min_rank)}
+                derived.update(new)
+            abox = c.tbox.close(asserted | derived)
+            store.extend(to_quads([t for t in abox.triples if t not in asserted and t not in derived], work))
+            bindings = {"patient": patient.iri, "minRank": Literal(min_rank), "jurisdiction": jurisdiction}
             found = []
             for name in _RULES:
                 rule = rule_query(name)
-                query = substitute(rule.text, bindings)
-                rows = store.query(query, default_graph=[c.ASSERTED, c.INFERRED, work])
+                rows = store.query(substitute(rule.text, bindings), default_graph=[c.ASSERTED, c.INFERRED, work])
                 found.append(_grouped((from_ox(r[0]), from_ox(r[1])) for r in cast(Iterable[ox.QuerySolution], rows)))
         finally:
             store.remove_graph(work)
-        return Evaluation(found[0], found[1], Facts(abox, c.guideline_facts), derived)
+        derived_graph = Graph()
+        for triple in derived:
+            derived_graph.add(triple)
+        return Evaluation(found[0], found[1], Facts(abox, c.guideline_facts), derived_graph)
 
 
 ENGINES: dict[str, Engine] = {"compiled": CompiledEngine(), "owlrl": OwlrlEngine()}

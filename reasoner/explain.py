@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -16,7 +16,7 @@ from reasoner.namespaces import GR, OWL, RDF, RDFS
 if TYPE_CHECKING:
     from reasoner.engine import Facts
 
-__all__ = ["Explainer", "Explanation"]
+__all__ = ["Axioms", "Explainer", "Explanation"]
 
 _RECORD_LINKS = (GR.hasFinding, GR.hasExposure, GR.hasMeasurement)
 # Classes too general to be worth naming in an explanation.
@@ -51,11 +51,27 @@ class Explanation:
             self.add_via(v)
 
 
-class Explainer:
-    """Explains class memberships in `closed` using the axioms of `tbox`; `asserted` is the input patient graph."""
+class Axioms:
+    """The class axioms of a guideline, read once into lookups (the explanation walk is on every patient's path)."""
 
-    def __init__(self, tbox: Graph, closed: Facts, asserted: Graph) -> None:
-        self.tbox, self.closed, self.asserted = tbox, closed, asserted
+    def __init__(self, tbox: Graph) -> None:
+        self.definitions: dict[Node, list[Node]] = {}
+        for cls in {*tbox.subjects(OWL.equivalentClass, None), *tbox.objects(None, RDFS.subClassOf)}:
+            defs: list[Node] = list(tbox.objects(cls, OWL.equivalentClass))
+            subs = sorted(tbox.subjects(RDFS.subClassOf, cls), key=lambda n: (isinstance(n, URIRef), str(n)))
+            self.definitions[cls] = defs + subs
+        self.intersections = {n: list(Collection(tbox, h)) for n, h in tbox.subject_objects(OWL.intersectionOf)}
+        self.unions = {n: list(Collection(tbox, h)) for n, h in tbox.subject_objects(OWL.unionOf)}
+        self.on_property = dict(tbox.subject_objects(OWL.onProperty))
+        self.has_value = dict(tbox.subject_objects(OWL.hasValue))
+        self.some_values = dict(tbox.subject_objects(OWL.someValuesFrom))
+
+
+class Explainer:
+    """Explains class memberships in `closed` using the guideline's `axioms`; `asserted` is the input patient graph."""
+
+    def __init__(self, axioms: Axioms, closed: Facts, asserted: Graph) -> None:
+        self.axioms, self.closed, self.asserted = axioms, closed, asserted
 
     def explain(self, node: Node, cls: Node) -> Explanation:
         out = Explanation()
@@ -68,28 +84,26 @@ class Explainer:
         if (node, cls) in seen:
             return
         seen.add((node, cls))
+        ax = self.axioms
         if isinstance(cls, URIRef):
             if (node, RDF.type, cls) not in self.asserted and cls not in _SILENT:
                 out.add_via(cls)
-            for definition in self._definitions(cls):
+            for definition in ax.definitions.get(cls, ()):
                 if self.satisfies(node, definition):
                     self._walk(node, definition, out, seen)
                     return
             return
-        members = self._list(cls, OWL.intersectionOf)
-        if members is not None:
-            for m in members:
+        if cls in ax.intersections:
+            for m in ax.intersections[cls]:
                 self._walk(node, m, out, seen)
             return
-        options = self._list(cls, OWL.unionOf)
-        if options is not None:
-            for m in options:
+        if cls in ax.unions:
+            for m in ax.unions[cls]:
                 if self.satisfies(node, m):
                     self._walk(node, m, out, seen)
                     return
             return
-        prop = self.tbox.value(cls, OWL.onProperty)
-        filler = self.tbox.value(cls, OWL.someValuesFrom)
+        prop, filler = ax.on_property.get(cls), ax.some_values.get(cls)
         if prop is not None and filler is not None:
             for value in sorted(self.closed.objects(node, prop), key=str):
                 if self.satisfies(value, filler):
@@ -97,34 +111,19 @@ class Explainer:
                         out.add_fact(value)
                     self._walk(value, filler, out, seen)
 
-    def _definitions(self, cls: URIRef) -> list[Node]:
-        """Ways `cls` can be inferred: its equivalent expressions, then subclass-side expressions, then subclasses."""
-        defs: list[Node] = list(self.tbox.objects(cls, OWL.equivalentClass))
-        subs = sorted(self.tbox.subjects(RDFS.subClassOf, cls), key=lambda n: (isinstance(n, URIRef), str(n)))
-        return defs + subs
-
     def satisfies(self, node: Node, cls: Node) -> bool:
+        ax = self.axioms
         if isinstance(cls, URIRef):
             return (node, RDF.type, cls) in self.closed
-        members = self._list(cls, OWL.intersectionOf)
-        if members is not None:
-            return all(self.satisfies(node, m) for m in members)
-        options = self._list(cls, OWL.unionOf)
-        if options is not None:
-            return any(self.satisfies(node, m) for m in options)
-        prop = self.tbox.value(cls, OWL.onProperty)
+        if cls in ax.intersections:
+            return all(self.satisfies(node, m) for m in ax.intersections[cls])
+        if cls in ax.unions:
+            return any(self.satisfies(node, m) for m in ax.unions[cls])
+        prop = ax.on_property.get(cls)
         if prop is None:
             return False
-        has_value = self.tbox.value(cls, OWL.hasValue)
-        if has_value is not None:
-            return (node, prop, has_value) in self.closed
-        filler = self.tbox.value(cls, OWL.someValuesFrom)
-        if filler is not None:
-            return any(self.satisfies(v, filler) for v in self.closed.objects(node, prop))
+        if cls in ax.has_value:
+            return (node, prop, ax.has_value[cls]) in self.closed
+        if cls in ax.some_values:
+            return any(self.satisfies(v, ax.some_values[cls]) for v in self.closed.objects(node, prop))
         return False
-
-    def _list(self, cls: Node, prop: URIRef) -> list[Node] | None:
-        if not isinstance(cls, BNode):
-            return None
-        head = self.tbox.value(cls, prop)
-        return list(Collection(self.tbox, head)) if head is not None else None

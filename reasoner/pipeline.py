@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -10,7 +11,7 @@ from rdflib.term import Node
 
 from reasoner.engine import ENGINES, Evaluation
 from reasoner.errors import ReasonerError
-from reasoner.explain import Explainer
+from reasoner.explain import Axioms, Explainer
 from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, RDF, RDFS
 from reasoner.patient import Patient, load
@@ -27,11 +28,18 @@ from reasoner.result import (
 )
 from reasoner.validate import validate
 
-__all__ = ["recommend"]
+__all__ = ["JURISDICTIONS", "recommend"]
 
 _APPROVED_RANK = 3
 _DRAFT_RANK = 1
 _ACTION_KINDS = ("order", "refer")
+# Where sources conflict, the recommendations of which jurisdiction apply (gr:International: all of them).
+JURISDICTIONS = {"US": GR.US, "UK": GR.UK, "both": GR.International}
+_TYPE = RDF.type
+# Record types too generic to name a record by.
+_GENERIC_TYPES = frozenset(
+    (GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.ImpliedUnknown, GR.Patient)
+)
 
 
 def recommend(
@@ -41,11 +49,15 @@ def recommend(
     guideline: Guideline | None = None,
     engine: str = "compiled",
     include_drafts: bool = False,
+    jurisdiction: str = "US",
 ) -> Recommendations:
     """Evaluate one patient against the guideline at `as_of` (default: the patient's assessedOn date, else today).
 
+    `jurisdiction` selects between conflicting sources: "US" (ACP, ACR, FDA, CDC), "UK" (NICE) or "both".
     Raises InvalidPatientError (nothing derived) when the facts break the patient shapes.
     """
+    if jurisdiction not in JURISDICTIONS:
+        raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
     if engine not in ENGINES:
         raise ReasonerError(f"unknown engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}")
     data = patient if isinstance(patient, Patient) else load(patient)
@@ -53,8 +65,13 @@ def recommend(
     validate(data, gl)
     when = as_of or data.assessed_on or date.today()
     min_rank = _DRAFT_RANK if include_drafts else _APPROVED_RANK
-    found = ENGINES[engine].evaluate(gl, data, as_of=when, min_rank=min_rank)
-    return _Assembler(gl, data, found).build(when, engine)
+    found = ENGINES[engine].evaluate(gl, data, as_of=when, min_rank=min_rank, jurisdiction=JURISDICTIONS[jurisdiction])
+    return _Assembler(gl, data, found).build(when, engine, jurisdiction)
+
+
+@cache
+def _axioms(gl: Guideline) -> Axioms:
+    return Axioms(gl.graph)
 
 
 class _Assembler:
@@ -63,9 +80,9 @@ class _Assembler:
     def __init__(self, gl: Guideline, patient: Patient, found: Evaluation) -> None:
         self.gl, self.patient, self.found = gl, patient, found
         self.closed, self.derived = found.facts, found.derived
-        self.explainer = Explainer(gl.graph, found.facts, patient.graph)
+        self.explainer = Explainer(_axioms(gl), found.facts, patient.graph)
 
-    def build(self, when: date, engine: str) -> Recommendations:
+    def build(self, when: date, engine: str, jurisdiction: str) -> Recommendations:
         recs = sorted(
             (self._applied(self.gl.recommendations[i], c) for i, c in self.found.applied.items()), key=self._order
         )
@@ -79,6 +96,7 @@ class _Assembler:
             as_of=when.isoformat(),
             guideline=GuidelineInfo(gl.iri, gl.version, gl.version_iri, gl.modified, gl.title, gl.review_status),
             engine=engine,
+            jurisdiction=jurisdiction,
             headline=self._headline(recs),
             recommendations=recs,
             suppressed=sups,
@@ -209,15 +227,7 @@ class _Assembler:
 
     def _asserted_types(self, node: Node) -> list[URIRef]:
         source = self.patient.graph if (node, None, None) in self.patient.graph else self.derived
-        skip = {
-            GR.FindingRecord,
-            GR.Measurement,
-            GR.MedicationExposure,
-            GR.TherapyCourse,
-            GR.ImpliedUnknown,
-            GR.Patient,
-        }
-        return sorted(t for t in source.objects(node, RDF.type) if isinstance(t, URIRef) and t not in skip)
+        return sorted(t for t in source.objects(node, _TYPE) if isinstance(t, URIRef) and t not in _GENERIC_TYPES)
 
     def _fact(self, node: Node) -> Fact:
         return Fact(str(node), self._label(node))

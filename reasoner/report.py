@@ -59,6 +59,13 @@ def _line(rec: AppliedRecommendation, refs: _References) -> list[str]:
     return out
 
 
+_JURISDICTION_TEXT = {
+    "US": "United States (ACP, ACR, FDA, CDC); NICE statements that conflict with them are not applied",
+    "UK": "United Kingdom (NICE); US statements that conflict with NICE are not applied",
+    "both": "both United States and United Kingdom; conflicting statements are shown side by side",
+}
+
+
 def markdown(result: Recommendations) -> str:
     refs = _References()
     recs = result.recommendations
@@ -122,7 +129,7 @@ def markdown(result: Recommendations) -> str:
         f"(<{result.guideline.version_iri}>, last updated {result.guideline.modified}); "
         f"module review status: {result.guideline.review_status}; "
         f"recommendations shown: {', '.join(sorted({r.review_status for r in recs})) or 'none'}. "
-        f"Engine: {result.engine}.",
+        f"Sources applied where they conflict: {_JURISDICTION_TEXT[result.jurisdiction]}. Engine: {result.engine}.",
         "",
         f"*{DISCLAIMER}*",
         "",

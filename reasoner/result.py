@@ -191,6 +191,7 @@ class Recommendations:
     as_of: str
     guideline: GuidelineInfo
     engine: str
+    jurisdiction: str
     headline: str
     recommendations: list[AppliedRecommendation]
     suppressed: list[Suppressed]
@@ -212,6 +213,7 @@ class Recommendations:
                 "modified": self.guideline.modified,
             },
             "engine": self.engine,
+            "jurisdiction": self.jurisdiction,
             "headline": self.headline,
             "recommendations": [r.to_json() for r in self.recommendations],
             "suppressed": [s.to_json() for s in self.suppressed],
@@ -225,7 +227,7 @@ class Recommendations:
 
     @property
     def run_iri(self) -> URIRef:
-        key = "|".join((self.patient, self.as_of, self.guideline.version_iri, self.engine))
+        key = "|".join((self.patient, self.as_of, self.guideline.version_iri, self.engine, self.jurisdiction))
         return DERIVED["run/" + hashlib.sha1(key.encode()).hexdigest()[:20]]
 
     def to_graph(self) -> Graph:
@@ -243,6 +245,7 @@ class Recommendations:
         g.add((run, PROV.used, version))
         g.add((run, GR.asOf, Literal(self.as_of, datatype=XSD.date)))
         g.add((run, GR.engine, Literal(self.engine)))
+        g.add((run, GR.jurisdictionApplied, Literal(self.jurisdiction)))
         g.add((run, PROV.wasAssociatedWith, agent))
         g.add((agent, RDF.type, PROV.SoftwareAgent))
         g.add((agent, RDFS.label, Literal(SOFTWARE)))

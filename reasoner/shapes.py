@@ -47,6 +47,9 @@ _COMPONENTS = {
     SH.sparql,
 }
 _ALLOWED = _STRUCTURE | _COMPONENTS | {SH.declare, SH.prefix, SH.namespace, SH.select, SH.prefixes}
+# Hoisted: rdflib builds a new URIRef on every namespace attribute access, and these are compared per value.
+_NODE, _MIN_COUNT, _MAX_COUNT, _LESS_EQ = SH.node, SH.minCount, SH.maxCount, SH.lessThanOrEquals
+_COUNTS = (_MIN_COUNT, _MAX_COUNT)
 _TEMPLATE = re.compile(r"\{[?$](\w+)\}")
 
 
@@ -143,7 +146,7 @@ class CompiledShapes:
         yield shape, focus
         for prop in shape.properties:
             for component, nested in prop.values:
-                if component == SH.node:
+                if component == _NODE:
                     assert prop.path is not None
                     values = sorted({v for f in focus for v in graph.objects(f, prop.path)}, key=str)
                     yield from self._reach(graph, nested, values)
@@ -158,7 +161,7 @@ class CompiledShapes:
                 assert prop.path is not None
                 values = sorted(graph.objects(node, prop.path), key=str)
                 for component, parameter in prop.values:
-                    if component == SH.node:
+                    if component == _NODE:
                         continue  # the nested shape reports its own violations (see _reach)
                     for bad in _failing(component, graph, self, node, values, parameter):
                         out.append(_violation(prop, node, prop.path, component, bad))
@@ -184,9 +187,9 @@ def _failing(
     component: URIRef, graph: Graph, shapes: CompiledShapes, focus: Node, values: list[Node], parameter: Any
 ) -> list[Node | None]:
     """Value nodes that break `component`; None stands for the focus node (count and pair components)."""
-    if component in (SH.minCount, SH.maxCount):
+    if component in _COUNTS:
         return [] if _COMPONENT_CHECKS[component](graph, shapes, focus, values, parameter) else [None]
-    if component == SH.lessThanOrEquals:
+    if component == _LESS_EQ:
         others = list(graph.objects(focus, parameter))
         return [v for v, w in itertools.product(values, others) if not _le(v, w)]
     return [v for v in values if not _COMPONENT_CHECKS[component](graph, shapes, v, [v], parameter)]

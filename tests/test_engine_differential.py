@@ -30,6 +30,7 @@ from tests.conftest import ROOT, SEED
 
 SYNTHETIC = 300
 MIN_RANK = 1  # drafts included, so every recommendation is exercised
+BOTH = ns.GR.International  # every jurisdiction's statements
 _LINKS = (ns.GR.hasFinding, ns.GR.hasExposure, ns.GR.hasMeasurement)
 
 
@@ -74,7 +75,7 @@ def reference() -> _Reference:
         owned[key] = {patient.iri} | {o for link in _LINKS for o in both.objects(patient.iri, link)}
     before = set(big)
     OwlrlEngine.close(big)
-    found = {str(p.iri): OwlrlEngine.rules(big, p.iri, min_rank=MIN_RANK) for p in PATIENTS}
+    found = {str(p.iri): OwlrlEngine.rules(big, p.iri, min_rank=MIN_RANK, jurisdiction=BOTH) for p in PATIENTS}
     closure = set(gl.closure())
     inferred = {t for t in big if t not in before and t not in closure and not _ignored(t)}
     return _Reference(derived, owned, inferred, found)
@@ -87,7 +88,13 @@ def _as_of(patient: Patient) -> object:
 
 def _compiled(patient: Patient) -> tuple[Graph, set[Triple], dict[str, list[str]], dict[str, list[str]]]:
     gl = load_guideline()
-    found = CompiledEngine().evaluate(gl, patient, as_of=patient.assessed_on, min_rank=MIN_RANK)  # type: ignore[arg-type]
+    found = CompiledEngine().evaluate(
+        gl,
+        patient,
+        as_of=patient.assessed_on,
+        min_rank=MIN_RANK,
+        jurisdiction=BOTH,  # type: ignore[arg-type]
+    )
     abox = found.facts.sources[0]
     assert isinstance(abox, TripleIndex)
     inferred = {t for t in abox.triples if t not in patient.graph and t not in found.derived}
