@@ -127,20 +127,20 @@ class TBox:
 
         Triples already in the guideline closure are not repeated in the result."""
         abox = TripleIndex()
+        known, given = abox.triples, self.closure.triples  # plain sets: membership tests dominate the loop
         agenda: deque[Triple] = deque(facts)
-        closure = self.closure
         while agenda:
             triple = agenda.popleft()
-            if triple in abox or triple in closure:
+            if triple in known or triple in given:
                 continue
             abox.add(triple)
-            agenda.extend(self._consequences(triple, abox))
+            agenda.extend(t for t in self._consequences(triple, abox) if t not in known and t not in given)
         return abox
 
     # -- rules ---------------------------------------------------------------------------------------------
 
     def _has(self, abox: TripleIndex, triple: Triple) -> bool:
-        return triple in abox or triple in self.closure
+        return triple in abox.triples or triple in self.closure.triples
 
     def _objects(self, abox: TripleIndex, s: Node, p: Node) -> set[Node]:
         return abox.objects(s, p) | self.closure.objects(s, p)

@@ -23,7 +23,32 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
 
 
+# Term conversions are memoised: most terms (the guideline's classes, properties and individuals) recur in every
+# patient. Bounded, since patient-specific IRIs recur only within one evaluation.
+_CACHE_LIMIT = 50_000
+_to_ox_cache: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+_from_ox_cache: dict[object, Node] = {}
+
+
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    found = _to_ox_cache.get(term)
+    if found is None:
+        if len(_to_ox_cache) > _CACHE_LIMIT:
+            _to_ox_cache.clear()
+        found = _to_ox_cache[term] = _convert_to_ox(term)
+    return found
+
+
+def from_ox(term: object) -> Node:
+    found = _from_ox_cache.get(term)
+    if found is None:
+        if len(_from_ox_cache) > _CACHE_LIMIT:
+            _from_ox_cache.clear()
+        found = _from_ox_cache[term] = _convert_from_ox(term)
+    return found
+
+
+def _convert_to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -35,7 +60,7 @@ def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def from_ox(term: object) -> Node:
+def _convert_from_ox(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):

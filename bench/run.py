@@ -1,0 +1,197 @@
+"""Benchmarks: every figure beside the naive baseline (owlrl's full closure per patient), measured in the same run.
+
+    python bench/run.py                      # defaults; writes bench/results.json and prints a table
+    python bench/run.py --patients 1000 --baseline 10 --out /tmp/bench.json
+
+Figures: warm end-to-end recommend (validation, features, reasoning, rules, explanation and provenance as JSON)
+p50/p95; cold start in a fresh process with and without the compile cache; batch throughput with 1 and 2
+processes; peak memory; and, with --profile, where the warm path spends its time. Patients are synthetic
+(reasoner.synth), generated before timing starts. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.metadata
+import io
+import json
+import multiprocessing
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import reasoner
+from reasoner.synth import synthetic_patients
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "examples" / "seed-case.ttl"
+SEED_VALUE = 7
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _timed(patients: list[reasoner.Patient], engine: str) -> list[float]:
+    gl = reasoner.load_guideline()
+    out = []
+    for patient in patients:
+        start = time.perf_counter()
+        reasoner.recommend(patient, guideline=gl, engine=engine).to_json()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def warm(count: int, baseline: int) -> dict[str, Any]:
+    gl = reasoner.load_guideline()
+    patients = list(synthetic_patients(gl, count, seed=SEED_VALUE))
+    _timed(patients[:20], "compiled")  # warm-up: compile, caches, first-query parsing
+    fast = _timed(patients, "compiled")
+    slow = _timed(patients[:baseline], "owlrl")
+    return {
+        "patients": count,
+        "median_triples_per_patient": statistics.median(len(p.graph) for p in patients),
+        "compiled_ms": {"p50": _percentile(fast, 0.5) * 1e3, "p95": _percentile(fast, 0.95) * 1e3},
+        "baseline_patients": baseline,
+        "baseline_ms": {"p50": _percentile(slow, 0.5) * 1e3, "p95": _percentile(slow, 0.95) * 1e3},
+        "speedup_p50": _percentile(slow, 0.5) / _percentile(fast, 0.5),
+    }
+
+
+def _cold_once(engine: str, cache_dir: str) -> float:
+    code = f"import reasoner; reasoner.recommend({str(SEED)!r}, engine={engine!r})"
+    env = {**os.environ, "REASONER_CACHE_DIR": cache_dir}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - start
+
+
+def cold(runs: int) -> dict[str, Any]:
+    """Wall time of a fresh interpreter that imports the package and evaluates the seed case."""
+    with tempfile.TemporaryDirectory() as warm_dir:
+        without = []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as empty:
+                without.append(_cold_once("compiled", empty))
+        _cold_once("compiled", warm_dir)
+        with_cache = [_cold_once("compiled", warm_dir) for _ in range(runs)]
+        baseline = [_cold_once("owlrl", warm_dir) for _ in range(runs)]
+    return {
+        "runs": runs,
+        "with_cache_s": statistics.median(with_cache),
+        "without_cache_s": statistics.median(without),
+        "baseline_s": statistics.median(baseline),
+        "speedup_with_cache": statistics.median(baseline) / statistics.median(with_cache),
+    }
+
+
+def _worker(args: tuple[int, int, int]) -> tuple[int, float]:
+    seed, count, offset = args
+    gl = reasoner.load_guideline()
+    patients = list(synthetic_patients(gl, count, seed=seed, prefix=f"batch{offset}"))
+    reasoner.recommend(patients[0], guideline=gl)  # compile in this process before the clock starts
+    start = time.perf_counter()
+    for patient in patients:
+        reasoner.recommend(patient, guideline=gl).to_json()
+    return count, time.perf_counter() - start
+
+
+def batch(count: int, processes: int) -> float:
+    """Patients per second over `processes` worker processes, each evaluating count/processes patients."""
+    share = count // processes
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(_worker, [(SEED_VALUE + i, share, i) for i in range(processes)])
+    return sum(n for n, _ in results) / max(t for _, t in results)
+
+
+def profile(count: int) -> str:
+    gl = reasoner.load_guideline()
+    patients = list(synthetic_patients(gl, count, seed=SEED_VALUE + 99))
+    _timed(patients[:10], "compiled")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _timed(patients, "compiled")
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    return out.getvalue()
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "reasoner": importlib.metadata.version("guideline-reasoner"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=500, help="patients for the warm and batch figures")
+    parser.add_argument("--baseline", type=int, default=5, help="patients for the owlrl baseline (~5 s each)")
+    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--profile", action="store_true", help="also print where the warm path spends its time")
+    args = parser.parse_args(argv)
+
+    report: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    report["warm"] = warm(args.patients, args.baseline)
+    report["cold_start"] = cold(args.cold_runs)
+    baseline_rate = 1000 / report["warm"]["baseline_ms"]["p50"]
+    report["batch"] = {
+        "patients": args.patients,
+        "one_process_per_s": batch(args.patients, 1),
+        "two_processes_per_s": batch(args.patients, 2),
+        "baseline_one_process_per_s": baseline_rate,
+    }
+    report["batch"]["speedup_two_processes"] = report["batch"]["two_processes_per_s"] / baseline_rate
+    report["peak_rss_mb"] = {
+        "this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    report["cohort_store"] = {"status": "not measured: the cohort store arrives with the research issue"}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(table(report))
+    if args.profile:
+        print(profile(min(args.patients, 200)))
+    return 0
+
+
+def table(r: dict[str, Any]) -> str:
+    w, c, b = r["warm"], r["cold_start"], r["batch"]
+    rows = [
+        ("figure", "compiled", "owlrl baseline", "ratio"),
+        ("warm recommend p50 (ms)", f"{w['compiled_ms']['p50']:.1f}", f"{w['baseline_ms']['p50']:.0f}",
+         f"{w['speedup_p50']:.0f}x"),
+        ("warm recommend p95 (ms)", f"{w['compiled_ms']['p95']:.1f}", f"{w['baseline_ms']['p95']:.0f}",
+         f"{w['baseline_ms']['p95'] / w['compiled_ms']['p95']:.0f}x"),
+        ("cold start, cache (s)", f"{c['with_cache_s']:.2f}", f"{c['baseline_s']:.2f}",
+         f"{c['speedup_with_cache']:.1f}x"),
+        ("cold start, no cache (s)", f"{c['without_cache_s']:.2f}", "", ""),
+        ("batch, 1 process (patients/s)", f"{b['one_process_per_s']:.0f}", f"{b['baseline_one_process_per_s']:.2f}",
+         f"{b['one_process_per_s'] / b['baseline_one_process_per_s']:.0f}x"),
+        ("batch, 2 processes (patients/s)", f"{b['two_processes_per_s']:.0f}", f"{b['baseline_one_process_per_s']:.2f}",
+         f"{b['speedup_two_processes']:.0f}x"),
+        ("peak RSS, largest process (MB)", f"{max(r['peak_rss_mb'].values()):.0f}", "", ""),
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * n for n in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
