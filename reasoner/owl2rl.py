@@ -66,27 +66,31 @@ class TBox:
     """Lookup tables over a closed guideline graph, and the per-patient fixpoint."""
 
     def __init__(self, closure: Graph) -> None:
-        self.closure = TripleIndex(closure)
-        self.supers: dict[Node, set[Node]] = defaultdict(set)
-        for sub, sup in closure.subject_objects(RDFS.subClassOf):
-            if sub != sup:
-                self.supers[sub].add(sup)
-        self.superprops: dict[Node, set[Node]] = defaultdict(set)
-        for sub, sup in closure.subject_objects(RDFS.subPropertyOf):
-            if sub != sup:
-                self.superprops[sub].add(sup)
-        self.domains = _grouped(closure.subject_objects(RDFS.domain))
-        self.ranges = _grouped(closure.subject_objects(RDFS.range))
-        self.inverses: dict[Node, set[Node]] = defaultdict(set)
-        for p, q in closure.subject_objects(OWL.inverseOf):
-            self.inverses[p].add(q)
-            self.inverses[q].add(p)
-        self.transitive = set(closure.subjects(RDF.type, OWL.TransitiveProperty))
-        self.symmetric = set(closure.subjects(RDF.type, OWL.SymmetricProperty))
+        # One object per term, so that the per-patient dict and set lookups succeed on identity instead of calling
+        # rdflib's Python-level __eq__ (the parser creates a new object for each occurrence of an IRI).
+        self._canonical: dict[Node, Node] = {_TYPE: _TYPE, _THING: _THING}
+        canon = self._canonical.setdefault
+        triples = [(canon(s, s), canon(p, p), canon(o, o)) for s, p, o in closure]
+        self.closure = TripleIndex(triples)
+        by_predicate: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
+        for s, p, o in triples:
+            by_predicate[p].append((s, o))
+
+        def objects(s: Node, p: Node) -> set[Node]:
+            return self.closure.objects(s, canon(p, p))
+
+        self.supers = _grouped((a, b) for a, b in by_predicate[RDFS.subClassOf] if a != b)
+        self.superprops = _grouped((a, b) for a, b in by_predicate[RDFS.subPropertyOf] if a != b)
+        self.domains = _grouped(by_predicate[RDFS.domain])
+        self.ranges = _grouped(by_predicate[RDFS.range])
+        inverse = by_predicate[OWL.inverseOf]
+        self.inverses = _grouped([*inverse, *((b, a) for a, b in inverse)])
+        self.transitive = {s for s, o in by_predicate[RDF.type] if o == OWL.TransitiveProperty}
+        self.symmetric = {s for s, o in by_predicate[RDF.type] if o == OWL.SymmetricProperty}
         # cls-int1: class -> the intersections it is a member of.
         self.intersections: dict[Node, list[tuple[Node, tuple[Node, ...]]]] = defaultdict(list)
-        for cls, head in closure.subject_objects(OWL.intersectionOf):
-            members = tuple(Collection(closure, head))
+        for cls, head in by_predicate[OWL.intersectionOf]:
+            members = tuple(canon(m, m) for m in Collection(closure, head))
             for member in set(members):
                 self.intersections[member].append((cls, members))
         # Restrictions, indexed both ways.
@@ -96,14 +100,14 @@ class TBox:
         self.hv_by_pair: dict[tuple[Node, Node], list[Node]] = defaultdict(list)
         self.avf_by_class: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
         self.avf_by_prop: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
-        for r, prop in closure.subject_objects(OWL.onProperty):
-            for filler in closure.objects(r, OWL.someValuesFrom):
+        for r, prop in by_predicate[OWL.onProperty]:
+            for filler in objects(r, OWL.someValuesFrom):
                 self.svf_by_prop[prop].append((r, filler))
                 self.svf_by_filler[filler].append((r, prop))
-            for value in closure.objects(r, OWL.hasValue):
+            for value in objects(r, OWL.hasValue):
                 self.hv_by_class[r].append((prop, value))
                 self.hv_by_pair[(prop, value)].append(r)
-            for filler in closure.objects(r, OWL.allValuesFrom):
+            for filler in objects(r, OWL.allValuesFrom):
                 self.avf_by_class[r].append((prop, filler))
                 self.avf_by_prop[prop].append((r, filler))
 
@@ -128,7 +132,8 @@ class TBox:
         Triples already in the guideline closure are not repeated in the result."""
         abox = TripleIndex()
         known, given = abox.triples, self.closure.triples  # plain sets: membership tests dominate the loop
-        agenda: deque[Triple] = deque(facts)
+        canon = self._canonical.get
+        agenda: deque[Triple] = deque((canon(s, s), canon(p, p), canon(o, o)) for s, p, o in facts)
         while agenda:
             triple = agenda.popleft()
             if triple in known or triple in given:
