@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["Axioms", "Explainer", "Explanation"]
 
 _RECORD_LINKS = (GR.hasFinding, GR.hasExposure, GR.hasMeasurement)
+_TYPE = RDF.type  # hoisted: rdflib builds a new URIRef on every namespace attribute access
 # Classes too general to be worth naming in an explanation.
 _SILENT = {
     GR.Patient,
@@ -71,7 +72,7 @@ class Explainer:
     """Explains class memberships in `closed` using the guideline's `axioms`; `asserted` is the input patient graph."""
 
     def __init__(self, axioms: Axioms, closed: Facts, asserted: Graph) -> None:
-        self.axioms, self.closed, self.asserted = axioms, closed, asserted
+        self.axioms, self.closed, self.asserted = axioms, closed, set(asserted)
 
     def explain(self, node: Node, cls: Node) -> Explanation:
         out = Explanation()
@@ -86,7 +87,7 @@ class Explainer:
         seen.add((node, cls))
         ax = self.axioms
         if isinstance(cls, URIRef):
-            if (node, RDF.type, cls) not in self.asserted and cls not in _SILENT:
+            if (node, _TYPE, cls) not in self.asserted and cls not in _SILENT:
                 out.add_via(cls)
             for definition in ax.definitions.get(cls, ()):
                 if self.satisfies(node, definition):
@@ -114,7 +115,7 @@ class Explainer:
     def satisfies(self, node: Node, cls: Node) -> bool:
         ax = self.axioms
         if isinstance(cls, URIRef):
-            return (node, RDF.type, cls) in self.closed
+            return (node, _TYPE, cls) in self.closed
         if cls in ax.intersections:
             return all(self.satisfies(node, m) for m in ax.intersections[cls])
         if cls in ax.unions:

@@ -83,6 +83,7 @@ class Guideline:
     def __init__(self, graph: Graph, *, inferred: Graph, files: tuple[Path, ...], content_hash: str) -> None:
         self.graph = graph
         self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
+        self._labels: dict[Node, str] = {}
         self.files = files
         self.content_hash = content_hash
         modules = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
@@ -109,11 +110,13 @@ class Guideline:
     def label(self, node: Node | None) -> str:
         if node is None:
             return ""
-        value = self.graph.value(node, RDFS.label)
-        if value is not None:
-            return str(value)
-        text = str(node)
-        return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        found = self._labels.get(node)
+        if found is None:
+            value = self.graph.value(node, RDFS.label)
+            found = str(value) if value is not None else str(node).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            if len(self._labels) < 100_000:  # guideline terms recur on every patient; patient nodes do not
+                self._labels[node] = found
+        return found
 
     def notation(self, node: Node | None) -> str:
         value = self.graph.value(node, SKOS.notation) if node is not None else None
