@@ -19,7 +19,7 @@ from reasoner.errors import (
 )
 from reasoner.guideline import Guideline, load_guideline
 from reasoner.patient import Patient, load
-from reasoner.pipeline import recommend
+from reasoner.pipeline import recommend, recommend_many
 from reasoner.result import Recommendations
 from reasoner.validate import check, validate
 
@@ -38,5 +38,6 @@ __all__ = [
     "load",
     "load_guideline",
     "recommend",
+    "recommend_many",
     "validate",
 ]

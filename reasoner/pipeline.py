@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -10,7 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.engine import ENGINES, Evaluation
-from reasoner.errors import ReasonerError
+from reasoner.errors import InputError, ReasonerError
 from reasoner.explain import Axioms, Explainer
 from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, RDF, RDFS
@@ -28,7 +29,7 @@ from reasoner.result import (
 )
 from reasoner.validate import validate
 
-__all__ = ["JURISDICTIONS", "recommend"]
+__all__ = ["JURISDICTIONS", "recommend", "recommend_many"]
 
 _APPROVED_RANK = 3
 _DRAFT_RANK = 1
@@ -42,8 +43,11 @@ _GENERIC_TYPES = frozenset(
 )
 
 
+PatientInput = Patient | str | Path | Graph
+
+
 def recommend(
-    patient: Patient | str | Path | Graph,
+    patient: PatientInput,
     *,
     as_of: date | None = None,
     guideline: Guideline | None = None,
@@ -56,17 +60,69 @@ def recommend(
     `jurisdiction` selects between conflicting sources: "US" (ACP, ACR, FDA, CDC), "UK" (NICE) or "both".
     Raises InvalidPatientError (nothing derived) when the facts break the patient shapes.
     """
+    (outcome,) = recommend_many(
+        [patient],
+        as_of=as_of,
+        guideline=guideline,
+        engine=engine,
+        include_drafts=include_drafts,
+        jurisdiction=jurisdiction,
+    )
+    if isinstance(outcome, InputError):
+        raise outcome
+    return outcome
+
+
+def recommend_many(
+    patients: Iterable[PatientInput],
+    *,
+    as_of: date | None = None,
+    guideline: Guideline | None = None,
+    engine: str = "compiled",
+    include_drafts: bool = False,
+    jurisdiction: str = "US",
+    chunk_size: int = 64,
+) -> Iterator[Recommendations | InputError]:
+    """Evaluate many patients, yielding in input order each result or the InputError that refused the patient
+    (an unreadable or invalid patient never stops the others). Patients are evaluated `chunk_size` at a time,
+    which the compiled engine does in one pass per chunk and evaluation date."""
     if jurisdiction not in JURISDICTIONS:
         raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
     if engine not in ENGINES:
         raise ReasonerError(f"unknown engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}")
-    data = patient if isinstance(patient, Patient) else load(patient)
     gl = guideline or load_guideline()
-    validate(data, gl)
-    when = as_of or data.assessed_on or date.today()
     min_rank = _DRAFT_RANK if include_drafts else _APPROVED_RANK
-    found = ENGINES[engine].evaluate(gl, data, as_of=when, min_rank=min_rank, jurisdiction=JURISDICTIONS[jurisdiction])
-    return _Assembler(gl, data, found).build(when, engine, jurisdiction)
+    for chunk in _chunks(patients, chunk_size):
+        outcomes: list[Recommendations | InputError | None] = [None] * len(chunk)
+        by_date: dict[date, list[tuple[int, Patient]]] = {}
+        for index, item in enumerate(chunk):
+            try:
+                data = item if isinstance(item, Patient) else load(item)
+                validate(data, gl)
+            except InputError as exc:
+                outcomes[index] = exc
+                continue
+            by_date.setdefault(as_of or data.assessed_on or date.today(), []).append((index, data))
+        for when, group in by_date.items():
+            found = ENGINES[engine].evaluate_many(
+                gl, [p for _, p in group], as_of=when, min_rank=min_rank, jurisdiction=JURISDICTIONS[jurisdiction]
+            )
+            for (index, data), evaluation in zip(group, found, strict=True):
+                outcomes[index] = _Assembler(gl, data, evaluation).build(when, engine, jurisdiction)
+        for outcome in outcomes:
+            assert outcome is not None
+            yield outcome
+
+
+def _chunks(items: Iterable[PatientInput], size: int) -> Iterator[list[PatientInput]]:
+    chunk: list[PatientInput] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @cache

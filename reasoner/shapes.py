@@ -24,6 +24,7 @@ from rdflib.term import Node
 
 from reasoner.errors import GuidelineError, Violation
 from reasoner.namespaces import GR, RDF, RDFS, SH
+from reasoner.owl2rl import TripleIndex
 from reasoner.oxi import from_ox, prebind, to_quads
 
 __all__ = ["CompiledShapes", "display_name"]
@@ -48,8 +49,10 @@ _COMPONENTS = {
 }
 _ALLOWED = _STRUCTURE | _COMPONENTS | {SH.declare, SH.prefix, SH.namespace, SH.select, SH.prefixes}
 # Hoisted: rdflib builds a new URIRef on every namespace attribute access, and these are compared per value.
-_NODE, _MIN_COUNT, _MAX_COUNT, _LESS_EQ = SH.node, SH.minCount, SH.maxCount, SH.lessThanOrEquals
+# Components are keyed by plain str: compared per value, and str equality runs in C while rdflib's __eq__ does not.
+_NODE, _MIN_COUNT, _MAX_COUNT, _LESS_EQ = (str(c) for c in (SH.node, SH.minCount, SH.maxCount, SH.lessThanOrEquals))
 _COUNTS = (_MIN_COUNT, _MAX_COUNT)
+_TYPE = RDF.type
 _TEMPLATE = re.compile(r"\{[?$](\w+)\}")
 
 
@@ -65,7 +68,7 @@ class _Shape:
     node: Node
     message: str | None
     path: URIRef | None = None
-    values: list[tuple[URIRef, Any]] = field(default_factory=list)
+    values: list[tuple[str, Any]] = field(default_factory=list)
     properties: list[_Shape] = field(default_factory=list)
     sparql: list[_SparqlConstraint] = field(default_factory=list)
 
@@ -84,17 +87,18 @@ class CompiledShapes:
             (cls, self._shape(s)) for s, cls in sorted(shapes.subject_objects(SH.targetClass), key=lambda t: str(t[0]))
         ]
 
-    def check(self, graph: Graph) -> list[Violation]:
+    def check(self, patient: Graph) -> list[Violation]:
         out: list[Violation] = []
         store: ox.Store | None = None
+        graph = TripleIndex(patient)  # a plain index: the checks below do thousands of lookups per patient
         for cls, shape in self.targets:
-            focus = sorted(graph.subjects(RDF.type, cls), key=str)
+            focus = sorted(graph.subjects(_TYPE, cls), key=str)
             for node_shape, nodes in self._reach(graph, shape, focus):
                 out += self._check_values(graph, node_shape, nodes)
                 if node_shape.sparql and nodes:
                     if store is None:
                         store = ox.Store()
-                        store.extend(to_quads(graph, ox.DefaultGraph()))  # type: ignore[arg-type]
+                        store.extend(to_quads(graph.triples, ox.DefaultGraph()))  # type: ignore[arg-type]
                     out += self._check_sparql(store, node_shape, nodes)
         return out
 
@@ -112,7 +116,7 @@ class CompiledShapes:
         self._shapes[node] = shape
         for component in sorted(_COMPONENTS - {SH.sparql}, key=str):
             for value in g.objects(node, component):
-                shape.values.append((component, self._parameter(component, value)))
+                shape.values.append((str(component), self._parameter(component, value)))
         shape.properties = [self._shape(p) for p in sorted(g.objects(node, SH.property), key=str)]
         shape.sparql = [self._sparql(c) for c in sorted(g.objects(node, SH.sparql), key=str)]
         return shape
@@ -141,7 +145,7 @@ class CompiledShapes:
 
     # -- checking ------------------------------------------------------------------------------------------
 
-    def _reach(self, graph: Graph, shape: _Shape, focus: list[Node]) -> Iterator[tuple[_Shape, list[Node]]]:
+    def _reach(self, graph: TripleIndex, shape: _Shape, focus: list[Node]) -> Iterator[tuple[_Shape, list[Node]]]:
         """The shape with its focus nodes, then every shape reached through sh:node with the value nodes."""
         yield shape, focus
         for prop in shape.properties:
@@ -151,7 +155,7 @@ class CompiledShapes:
                     values = sorted({v for f in focus for v in graph.objects(f, prop.path)}, key=str)
                     yield from self._reach(graph, nested, values)
 
-    def _check_values(self, graph: Graph, shape: _Shape, nodes: list[Node]) -> list[Violation]:
+    def _check_values(self, graph: TripleIndex, shape: _Shape, nodes: list[Node]) -> list[Violation]:
         out = []
         for node in nodes:
             for component, parameter in shape.values:
@@ -179,12 +183,12 @@ class CompiledShapes:
                 out.append(Violation(display_name(bound["this"]), None, text))
         return out
 
-    def conforms(self, graph: Graph, shape: _Shape, node: Node) -> bool:
+    def conforms(self, graph: TripleIndex, shape: _Shape, node: Node) -> bool:
         return not self._check_values(graph, shape, [node])
 
 
 def _failing(
-    component: URIRef, graph: Graph, shapes: CompiledShapes, focus: Node, values: list[Node], parameter: Any
+    component: str, graph: TripleIndex, shapes: CompiledShapes, focus: Node, values: list[Node], parameter: Any
 ) -> list[Node | None]:
     """Value nodes that break `component`; None stands for the focus node (count and pair components)."""
     if component in _COUNTS:
@@ -215,23 +219,23 @@ def _datatype_ok(value: Node, datatype: Node) -> bool:
     return isinstance(value, Literal) and value.datatype == datatype and not value.ill_typed
 
 
-_Check = Callable[[Graph, CompiledShapes, Node, list[Node], Any], bool]
-_COMPONENT_CHECKS: dict[URIRef, _Check] = {
-    SH.nodeKind: lambda g, s, v, vs, p: p != SH.IRI or isinstance(v, URIRef),
-    SH.minCount: lambda g, s, v, vs, p: len(vs) >= int(p),
-    SH.maxCount: lambda g, s, v, vs, p: len(vs) <= int(p),
-    SH.datatype: lambda g, s, v, vs, p: _datatype_ok(v, p),
-    SH["in"]: lambda g, s, v, vs, p: v in p,
-    SH["class"]: lambda g, s, v, vs, p: (v, RDF.type, p) in g,
-    SH["or"]: lambda g, s, v, vs, p: any(s.conforms(g, m, v) for m in p),
-    SH.minInclusive: lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a >= b),
-    SH.maxInclusive: lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a <= b),
-    SH.minExclusive: lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a > b),
-    SH.maxExclusive: lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a < b),
+_Check = Callable[[TripleIndex, CompiledShapes, Node, list[Node], Any], bool]
+_COMPONENT_CHECKS: dict[str, _Check] = {
+    str(SH.nodeKind): lambda g, s, v, vs, p: p != SH.IRI or isinstance(v, URIRef),
+    str(SH.minCount): lambda g, s, v, vs, p: len(vs) >= int(p),
+    str(SH.maxCount): lambda g, s, v, vs, p: len(vs) <= int(p),
+    str(SH.datatype): lambda g, s, v, vs, p: _datatype_ok(v, p),
+    str(SH["in"]): lambda g, s, v, vs, p: v in p,
+    str(SH["class"]): lambda g, s, v, vs, p: (v, _TYPE, p) in g,
+    str(SH["or"]): lambda g, s, v, vs, p: any(s.conforms(g, m, v) for m in p),
+    str(SH.minInclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a >= b),
+    str(SH.maxInclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a <= b),
+    str(SH.minExclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a > b),
+    str(SH.maxExclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a < b),
 }
 
 
-def _violation(shape: _Shape, focus: Node, path: URIRef | None, component: URIRef, value: Node | None) -> Violation:
+def _violation(shape: _Shape, focus: Node, path: URIRef | None, component: str, value: Node | None) -> Violation:
     text = shape.message or f"breaks {display_name(component)} of {display_name(shape.node)}"
     if value is not None and value != focus and isinstance(value, URIRef | Literal):
         text = f"{text} (got {value.n3()})"
