@@ -16,6 +16,7 @@ owl:sameAs (rule eq-ref), and owl:disjointWith between XSD datatypes that owlrl 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from rdflib import Graph, Literal
@@ -138,3 +139,25 @@ def test_full_pipeline_is_the_same_with_either_engine() -> None:
     slow = reasoner.recommend(SEED, engine="owlrl").to_json()
     assert fast.pop("engine") == "compiled" and slow.pop("engine") == "owlrl"
     assert fast == slow
+
+
+def test_a_batch_gives_each_patient_the_answer_it_gets_alone() -> None:
+    import reasoner
+
+    when = date(2026, 11, 23)
+    synthetic = PATIENTS[len(CORPUS) :]
+    together = [r.to_json() for r in reasoner.recommend_many(synthetic, as_of=when, chunk_size=64)]  # type: ignore[union-attr]
+    alone = [reasoner.recommend(p, as_of=when).to_json() for p in synthetic]
+    assert together == alone
+
+
+def test_an_invalid_patient_does_not_stop_a_batch() -> None:
+    import reasoner
+
+    bad = (
+        "@prefix gr: <https://w3id.org/guideline-reasoner/core#> .\n"
+        "<https://example.org/p/bad> a gr:Patient ; gr:sex gr:Nope ."
+    )
+    outcomes = list(reasoner.recommend_many([SEED, bad, SEED]))
+    assert isinstance(outcomes[1], reasoner.InvalidPatientError)
+    assert [o.patient for o in (outcomes[0], outcomes[2])] == ["https://example.org/patient/seed-v02"] * 2  # type: ignore[union-attr]
