@@ -120,7 +120,8 @@ class TBox:
             users += sorted({str(s) for s in asserted.subjects(RDF.type, construct)})
             users += sorted({str(s) for s, _ in asserted.subject_objects(construct)} - set(users))
             if users:
-                problems.append(f"{construct.n3()} on {', '.join(users[:3])} needs OWL 2 RL rule {rules}")
+                name = "owl:" + construct.removeprefix(str(OWL))
+                problems.append(f"{name} on {', '.join(users[:3])} needs OWL 2 RL rule {rules}")
         if problems:
             raise GuidelineError(
                 f"{where}: the compiled engine does not support " + "; ".join(problems) + " (use --engine owlrl)"
