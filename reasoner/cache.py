@@ -5,7 +5,9 @@ stay the same nodes. Files are written to a temporary name and renamed into plac
 file or none; a file that fails to parse or lacks its closing line is ignored and rebuilt.
 
 Location: $REASONER_CACHE_DIR, else $XDG_CACHE_HOME/guideline-reasoner, else ~/.cache/guideline-reasoner.
-A cache directory that cannot be written is not an error: the guideline is compiled in memory.
+A cache directory that cannot be written is not an error: the guideline is compiled in memory. A cache file is
+trusted only if the current user owns it and its directory is writable by nobody else (as ssh treats its keys):
+whoever can write the cache decides what the reasoner believes the guideline says.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def read(key: str, *, root: Path | None = None) -> tuple[Graph, Graph] | None:
     """The (asserted, inferred) graphs cached under `key`, or None when absent or unusable."""
     path = _path(key, root)
     try:
+        if not (_trusted(path) and _trusted(path.parent)):
+            return None
         data = path.read_bytes()
     except OSError:
         return None
@@ -58,12 +62,17 @@ def read(key: str, *, root: Path | None = None) -> tuple[Graph, Graph] | None:
     return asserted, inferred
 
 
+def _trusted(path: Path) -> bool:
+    info = path.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
 def write(key: str, asserted: Graph, inferred: Graph, *, root: Path | None = None) -> Path | None:
     """Cache the graphs under `key` atomically; return the file, or None when the cache is not writable."""
     path = _path(key, root)
     quads = to_quads(asserted, _ASSERTED) + to_quads(inferred, _INFERRED)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:

@@ -93,3 +93,15 @@ def test_unsupported_construct_is_refused_at_compile_time_but_owlrl_still_runs(o
     with pytest.raises(GuidelineError):
         reasoner.recommend(SEED, guideline=gl)
     assert reasoner.recommend(SEED, guideline=gl, engine="owlrl").recommendations
+
+
+def test_a_cache_others_can_write_is_not_trusted(ontology: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    gl = reasoner.load_guideline(ontology, cache_root=root)
+    assert cache.read(gl.content_hash, root=root) is not None
+    root.chmod(0o777)  # anyone could have planted or altered the file
+    assert cache.read(gl.content_hash, root=root) is None
+    root.chmod(0o700)
+    (written,) = _cache_files(root)
+    written.chmod(0o666)
+    assert cache.read(gl.content_hash, root=root) is None
