@@ -10,6 +10,7 @@ Typical use::
 
 from reasoner.builder import PatientBuilder
 from reasoner.errors import (
+    CaseError,
     GuidelineError,
     InputError,
     InvalidPatientError,
@@ -24,6 +25,7 @@ from reasoner.result import Recommendations
 from reasoner.validate import check, validate
 
 __all__ = [
+    "CaseError",
     "Guideline",
     "GuidelineError",
     "InputError",

@@ -1,7 +1,8 @@
 """The `reasoner` command line: a thin shell over the library. Library errors become messages and exit codes here.
 
 Exit codes: 0 done, 1 invalid input (the patient file cannot be read or breaks the patient shapes),
-2 usage error, 3 the guideline itself is broken.
+2 usage error, 3 the guideline itself is broken. `reasoner test` and `reasoner coverage`: 1 means a case failed or
+a recommendation lacks cases, 2 a case file cannot be used.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import NoReturn
 import click
 
 from reasoner._paths import data_dir
+from reasoner.cases import default_cases_dir, run_cases
+from reasoner.coverage import coverage
 from reasoner.engine import ENGINES
-from reasoner.errors import GuidelineError, InputError, InvalidPatientError, ReasonerError
+from reasoner.errors import CaseError, GuidelineError, InputError, InvalidPatientError, ReasonerError
 from reasoner.guideline import load_guideline
 from reasoner.patient import load
 from reasoner.pipeline import JURISDICTIONS, recommend
@@ -27,7 +30,7 @@ SEED_CASE = "seed-case.ttl"
 
 def _fail(exc: ReasonerError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
-    sys.exit(1 if isinstance(exc, InputError) else 3)
+    sys.exit(2 if isinstance(exc, CaseError) else 1 if isinstance(exc, InputError) else 3)
 
 
 def _patient_path(file: Path | None) -> Path:
@@ -44,6 +47,8 @@ def main() -> None:
       reasoner recommend                         # the embedded seed case
       reasoner recommend patient.ttl --format json
       reasoner validate patient.jsonld
+      reasoner test                              # the guideline test cases (tests/cases)
+      reasoner coverage --format json
     """
 
 
@@ -126,6 +131,61 @@ def validate_command(file: Path) -> None:
     if violations:
         _fail(InvalidPatientError(str(file), violations))
     click.echo(f"{file}: valid ({len(patient.graph)} triples, patient {patient.iri})")
+
+
+_CASES = click.Path(exists=True, path_type=Path)
+
+
+@main.command("test")
+@click.argument("path", required=False, type=_CASES)
+def test_command(path: Path | None) -> None:
+    """Run the guideline test cases: one line per case (PASS, WARN or FAIL), then what each failure expected,
+    what happened, and why the recommendations involved fired or were blocked.
+
+    PATH is a case file or a directory searched recursively for *.yaml cases (default: tests/cases of the
+    checkout). A should_not expectation that is not met is a warning (WARN) and does not fail the case. Exit codes:
+    0 every case passes, 1 a case fails, 2 a case file cannot be used (the file and field are named).
+
+    \b
+    Examples:
+      reasoner test
+      reasoner test tests/cases/lbp
+      reasoner test tests/cases/lbp/vignette-v01.yaml
+    """
+    try:
+        results = run_cases(path if path is not None else default_cases_dir())
+    except ReasonerError as exc:
+        _fail(exc)
+    for res in results:
+        click.echo(res.explain())
+    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "WARN", "FAIL")}
+    click.echo(f"{len(results)} cases: {counts['PASS']} passed, {counts['WARN']} warned, {counts['FAIL']} failed")
+    sys.exit(1 if counts["FAIL"] else 0)
+
+
+@main.command("coverage")
+@click.argument("path", required=False, type=_CASES)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+def coverage_command(path: Path | None, fmt: str) -> None:
+    """Show, for every recommendation, the cases where it must fire (and does) and the cases asserting it absent
+    (and it is): a must_not by identifier, or by kind/target matching it.
+
+    PATH is as for `reasoner test`. Exit codes: 0 every approved recommendation has both, 1 one lacks a firing or an
+    absent case (listed as missing), 2 a case file cannot be used.
+
+    \b
+    Examples:
+      reasoner coverage
+      reasoner coverage tests/cases --format json
+    """
+    try:
+        report = coverage(path if path is not None else default_cases_dir())
+    except ReasonerError as exc:
+        _fail(exc)
+    click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
+    sys.exit(1 if report.missing else 0)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ The tree::
     ReasonerError                  anything the reasoner refuses to do, with a message fit for a user
     ├── InputError                 the patient input is at fault (CLI exit code 1); nothing was derived
     │   ├── PatientParseError      the file or string cannot be read as RDF (names the source and the line)
-    │   └── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
+    │   ├── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
+    │   └── CaseError              a guideline test case file is malformed: names the file, the field and what
+    │                              was expected (reasoner.cases; `reasoner test` and `coverage` exit 2)
     └── GuidelineError             the guideline files are broken or use an unsupported construct
 
 Library code raises these; only the CLI turns them into exit codes and friendly text.
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CaseError",
     "GuidelineError",
     "InputError",
     "InvalidPatientError",
@@ -65,5 +68,20 @@ class InvalidPatientError(InputError):
         super().__init__(f"{source}: invalid patient data ({len(violations)} problem(s)):\n{lines}")
 
 
+class CaseError(InputError):
+    """A guideline test case (reasoner.cases) cannot be used: names the case file, the field and what was expected."""
+
+    def __init__(self, path: str, field: str | None, problem: str) -> None:
+        self.path = path
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{path}: {field}: {problem}" if field else f"{path}: {problem}")
+
+
 class GuidelineError(ReasonerError):
     """The guideline content cannot be used as it is."""
+
+
+class QueryError(ReasonerError):
+    """A query for the cohort store cannot be run: bad syntax, a refused feature (SERVICE), or a parameter that
+    cannot be bound (reasoner.store)."""

@@ -89,12 +89,9 @@ def _as_of(patient: Patient) -> object:
 
 def _compiled(patient: Patient) -> tuple[Graph, set[Triple], dict[str, list[str]], dict[str, list[str]]]:
     gl = load_guideline()
-    found = CompiledEngine().evaluate(
-        gl,
-        patient,
-        as_of=patient.assessed_on,
-        min_rank=MIN_RANK,
-        jurisdiction=BOTH,  # type: ignore[arg-type]
+    assert patient.assessed_on is not None
+    (found,) = CompiledEngine().evaluate_many(
+        gl, [patient], as_of=patient.assessed_on, min_rank=MIN_RANK, jurisdiction=BOTH
     )
     abox = found.facts.sources[0]
     assert isinstance(abox, TripleIndex)
