@@ -22,7 +22,7 @@ from rdflib.term import Node
 from reasoner.errors import ReasonerError
 from reasoner.guideline import Guideline
 from reasoner.namespaces import GR, XSD
-from reasoner.owl2rl import TBox, Triple, TripleIndex, expand_with_owlrl
+from reasoner.owl2rl import TBox, Triple, expand_with_owlrl
 from reasoner.oxi import from_ox, prebind, substitute, to_quads
 from reasoner.patient import Patient
 from reasoner.queries import feature_rules, rule_query
@@ -144,7 +144,7 @@ class _Compiled:
         TBox.refuse_unsupported(gl.graph, where=f"guideline {gl.iri} ({gl.version})")
         closure = gl.closure()
         self.tbox = TBox(closure)
-        self.guideline_facts = TripleIndex(closure)
+        self.guideline_facts = gl.closure_index()
         self.store = ox.Store()
         self.store.extend(to_quads(gl.graph, self.ASSERTED))
         self.store.extend(to_quads(gl.inferred, self.INFERRED))

@@ -15,7 +15,7 @@ from reasoner import cache as _cache
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
-from reasoner.owl2rl import expand_with_owlrl
+from reasoner.owl2rl import TripleIndex, expand_with_owlrl
 from reasoner.rdfio import ReadError, parse_file
 
 __all__ = ["Evidence", "Guideline", "RecommendationSpec", "SourceSpec", "load_guideline"]
@@ -84,6 +84,7 @@ class Guideline:
         self.graph = graph
         self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
         self._labels: dict[Node, str] = {}
+        self._closure_index: TripleIndex | None = None
         self.files = files
         self.content_hash = content_hash
         modules = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
@@ -104,6 +105,12 @@ class Guideline:
         out += self.graph
         out += self.inferred
         return out
+
+    def closure_index(self) -> TripleIndex:
+        """The closure as an index for lookups, built on first use."""
+        if self._closure_index is None:
+            self._closure_index = TripleIndex(self.closure())
+        return self._closure_index
 
     # -- lookups -------------------------------------------------------------------------------------------
 

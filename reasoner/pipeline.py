@@ -34,6 +34,7 @@ __all__ = ["JURISDICTIONS", "recommend", "recommend_many"]
 _APPROVED_RANK = 3
 _DRAFT_RANK = 1
 _ACTION_KINDS = ("order", "refer")
+_SOON_RANK = 2
 # Where sources conflict, the recommendations of which jurisdiction apply (gr:International: all of them).
 JURISDICTIONS = {"US": GR.US, "UK": GR.UK, "both": GR.International}
 _TYPE = RDF.type
@@ -161,10 +162,11 @@ class _Assembler:
             derived=self.derived,
         )
 
-    def _order(self, rec: AppliedRecommendation) -> tuple[int, int, str]:
+    def _order(self, rec: AppliedRecommendation) -> tuple[int, bool, int, str]:
+        """Most urgent first; at the same urgency, orders and referrals before the rest; then by grade."""
         spec = self.gl.recommendations[rec.id]
         strength = spec.primary.strength_rank if spec.primary else 0
-        return (-spec.urgency_rank, -strength, rec.identifier)
+        return (-spec.urgency_rank, rec.kind not in _ACTION_KINDS, -strength, rec.identifier)
 
     def _applied(self, spec: RecommendationSpec, classes: list[str]) -> AppliedRecommendation:
         explanation = self.explainer.explain(self.patient.iri, URIRef(classes[0]))
@@ -243,20 +245,39 @@ class _Assembler:
         return sorted(out, key=lambda m: m.label)
 
     def _headline(self, recs: list[AppliedRecommendation]) -> str:
-        actions = [r for r in recs if r.kind in _ACTION_KINDS and r.urgency]
-        if not actions:
-            return recs[0].label if recs else "No recommendation applies; see the missing data."
-        top = self.gl.recommendations[actions[0].id].urgency_rank
-        lead = [r for r in actions if self.gl.recommendations[r.id].urgency_rank == top]
-        reasons: list[str] = []
+        """The most urgent step, and the most urgent order or referral if that step is not one, each with the
+        patient classes behind an order or referral; below "soon" there is no urgent action and it says so."""
+        rank = {r.id: self.gl.recommendations[r.id].urgency_rank for r in recs}
+        top = max(rank.values(), default=0)
+        if top < _SOON_RANK:
+            return "No urgent action: see the plan" if recs else "No recommendation applies: see the missing data"
+        at_top = [r for r in recs if rank[r.id] == top]
+        lead = [r for r in at_top if r.kind in _ACTION_KINDS] or at_top[:1]
+        parts = [self._step(lead)]
+        if lead[0].kind not in _ACTION_KINDS:
+            actions = [r for r in recs if r.kind in _ACTION_KINDS and rank[r.id] >= _SOON_RANK]
+            if actions:
+                parts.append(self._step([r for r in actions if rank[r.id] == rank[actions[0].id]]))
+        return "; then ".join(parts)
+
+    def _step(self, lead: list[AppliedRecommendation]) -> str:
+        if lead[0].kind not in _ACTION_KINDS:
+            return f"{(lead[0].urgency or '').upper()}: {lead[0].label}"
+        reasons = self._reasons(lead)
+        why = f" ({'; '.join(reasons)})" if reasons else ""
+        return f"{(lead[0].urgency or '').upper()}: {' and '.join(r.target.label for r in lead)}{why}"
+
+    def _reasons(self, lead: list[AppliedRecommendation]) -> list[str]:
+        """The most specific patient classes the lead recommendations were inferred through (at most two)."""
+        classes: list[URIRef] = []
         for r in lead:
             for cls in r.via:
-                label = self.gl.label(URIRef(cls))
-                if cls.endswith("Patient") and label not in reasons:
-                    reasons.append(label)
-        what = " and ".join(r.target.label for r in lead)
-        why = f" ({'; '.join(reasons)})" if reasons else ""
-        return f"{(lead[0].urgency or '').upper()}: {what}{why}"
+                node = URIRef(cls)
+                if cls.endswith("Patient") and node not in classes:
+                    classes.append(node)
+        closure = self.gl.closure_index()
+        specific = [c for c in classes if not any(o != c and (o, RDFS.subClassOf, c) in closure for o in classes)]
+        return [self.gl.label(c) for c in specific[:2]]
 
     def _prior_treatments(self) -> list[PriorTreatment]:
         g, out = self.closed, []

@@ -515,3 +515,19 @@ def test_retired_acetaminophen_statement_is_never_applied() -> None:
     result = _evaluate(_patient())
     assert "LBP-MED-07" in _ids(result)
     assert "LBP-MED-07-ACP2007" not in _ids(result) | set(_suppressed(result))
+
+
+# -- headlines: the most urgent step first, and no false urgency ---------------------------------------------------
+
+
+def test_v16_headline_is_to_ask_about_cauda_equina_now(v16: Result) -> None:
+    assert v16["headline"].startswith("NOW: Ask about and document cauda equina features")
+
+
+def test_v19_headline_asks_about_cauda_equina_then_orders_the_mri(v19: Result) -> None:
+    assert v19["headline"].startswith("NOW: Ask about and document cauda equina features")
+    assert "; then SOON: MRI lumbar spine without IV contrast (" in v19["headline"]
+
+
+def test_v08_headline_claims_no_urgency(v08: Result) -> None:
+    assert v08["headline"] == "No urgent action: see the plan"
