@@ -1,0 +1,129 @@
+"""The clinical safety properties of ../shared/DESIGN.md as property-based tests over random valid patients.
+
+- Escalation is monotone: adding red-flag findings never makes an emergency or urgent recommendation disappear,
+  unless a recommendation at least as urgent supersedes it (the emergency pathway over the urgent one).
+- Blocked advice is never advice: nothing is both applied and suppressed.
+- Unknown is not absent: leaving a red-flag field undocumented gives exactly the advice of recording it as unknown;
+  no reassurance ("no imaging") while a screening red flag is undocumented; and "ask about cauda equina now" while a
+  cauda equina field is undocumented (catalogue §0.2, open-world rule). Sexual function and bilateral symptoms are
+  cauda equina fields outside the routine screen: vignette V01 gets "no imaging" without them documented.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import Graph, Literal, URIRef
+
+import reasoner
+from reasoner import Patient, Recommendations
+from reasoner.namespaces import GR, LBP, RDF, RDFS, XSD
+from reasoner.synth import synthetic_patient
+from reasoner.validate import Vocabulary
+
+GL = reasoner.load_guideline()
+URGENT = 3  # gr:Urgent and gr:AtThisEncounter; gr:Emergency is 4
+FIELDS = sorted(f for f in GL.graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
+# Finding classes a patient record may use (the guideline's vocabulary) that are red flags.
+RED_FLAGS = sorted(
+    {c for f in FIELDS for c in GL.closure().subjects(RDFS.subClassOf, f)} & Vocabulary.of(GL).findings, key=str
+)
+REASSURANCE = {"LBP-IMG-01", "LBP-IMG-02", "LBP-IMG-03", "LBP-IMG-10"}
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _patient(seed: int) -> Patient:
+    return synthetic_patient(GL, random.Random(seed), iri=f"https://example.org/property/{seed}")
+
+
+def _with(patient: Patient, extra: Graph) -> Patient:
+    graph = Graph()
+    graph += patient.graph
+    graph += extra
+    return Patient(graph=graph, iri=patient.iri, source=patient.source)
+
+
+def _records(patient: Patient, cls: URIRef) -> list[URIRef]:
+    g = patient.graph
+    return [r for r in g.objects(patient.iri, GR.hasFinding) if (r, RDF.type, cls) in g and isinstance(r, URIRef)]
+
+
+def _status(patient: Patient, cls: URIRef, status: URIRef) -> bool:
+    return any((r, GR.status, status) in patient.graph for r in _records(patient, cls))
+
+
+def _finding(patient: Patient, cls: URIRef, status: URIRef, name: str, on: date) -> Graph:
+    g = Graph()
+    node = URIRef(f"{patient.iri}/added/{name}")
+    g.add((patient.iri, GR.hasFinding, node))
+    g.add((node, RDF.type, GR.FindingRecord))
+    g.add((node, RDF.type, cls))
+    g.add((node, GR.status, status))
+    if status == GR.Present:
+        g.add((node, GR.recordedOn, Literal(on.isoformat(), datatype=XSD.date)))
+    return g
+
+
+def _rank(result: Recommendations, identifier: str) -> int:
+    spec = next(s for s in GL.recommendations.values() if s.identifier == identifier)
+    return spec.urgency_rank
+
+
+def _urgent(result: Recommendations) -> set[str]:
+    return {r.identifier for r in result.recommendations if _rank(result, r.identifier) >= URGENT}
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**6), picks=st.lists(st.sampled_from(RED_FLAGS), min_size=1, max_size=3, unique=True))
+def test_adding_red_flags_never_removes_urgent_or_emergency_advice(seed: int, picks: list[URIRef]) -> None:
+    base = _patient(seed)
+    assert base.assessed_on is not None
+    before = reasoner.recommend(base, guideline=GL)
+    extra = Graph()
+    for i, cls in enumerate(picks):
+        if not _status(base, cls, GR.Absent):  # never contradict a documented negative
+            extra += _finding(base, cls, GR.Present, f"flag{i}", base.assessed_on)
+    after = reasoner.recommend(_with(base, extra), guideline=GL)
+    kept = {r.identifier for r in after.recommendations}
+    superseded = {s.identifier: s.by for s in after.suppressed}
+    for lost in _urgent(before) - kept:
+        blockers = [GL.recommendations[b] for b in superseded.get(lost, []) if b in GL.recommendations]
+        assert any(b.urgency_rank >= _rank(before, lost) for b in blockers), (
+            f"{lost} disappeared after adding {[str(p) for p in picks]} and nothing as urgent replaced it"
+        )
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**6))
+def test_blocked_advice_never_appears_as_advice(seed: int) -> None:
+    result = reasoner.recommend(_patient(seed), guideline=GL, jurisdiction="both")
+    applied = {r.identifier for r in result.recommendations}
+    assert applied.isdisjoint(s.identifier for s in result.suppressed)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**6), field=st.sampled_from(FIELDS))
+def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) -> None:
+    base = _patient(seed)
+    documented = [r for cls in [field, *GL.closure().subjects(RDFS.subClassOf, field)] for r in _records(base, cls)]
+    graph = Graph()
+    for s, p, o in base.graph:
+        if s not in documented and o not in documented:
+            graph.add((s, p, o))
+    silent = Patient(graph=graph, iri=base.iri, source=base.source)
+    assert base.assessed_on is not None
+    explicit = _with(silent, _finding(silent, field, GR.Unknown, "unknown", base.assessed_on))
+    quiet, said = reasoner.recommend(silent, guideline=GL), reasoner.recommend(explicit, guideline=GL)
+    assert {r.identifier for r in quiet.recommendations} == {r.identifier for r in said.recommendations}
+    fired = {r.identifier for r in quiet.recommendations}
+    closure = GL.closure_index()
+    if (field, RDFS.subClassOf, LBP.ScreenRedFlag) in closure:
+        assert REASSURANCE.isdisjoint(fired)
+    if (field, RDFS.subClassOf, LBP.CaudaEquinaField) in closure and quiet.recommendations:
+        assert "LBP-ASSESS-03" in fired
+    implied = {s for s, _, o in quiet.derived.triples((None, RDF.type, None)) if o == field}  # e.g. from laterality
+    if not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
+        assert str(field) in {m.finding for m in quiet.missing}
