@@ -103,7 +103,12 @@ def _worker(args: tuple[int, int, int]) -> tuple[int, float]:
     patients = list(synthetic_patients(gl, count, seed=seed, prefix=f"batch{offset}"))
     reasoner.recommend(patients[0], guideline=gl)  # compile in this process before the clock starts
     start = time.perf_counter()
-    done = sum(1 for r in reasoner.recommend_many(patients, guideline=gl, as_of=COHORT_DATE) if r.to_json())
+    done = 0
+    for outcome in reasoner.recommend_many(patients, guideline=gl, as_of=COHORT_DATE):
+        if isinstance(outcome, reasoner.InputError):
+            raise outcome  # synthetic patients are valid: a refusal is a bug worth stopping for
+        outcome.to_json()
+        done += 1
     return done, time.perf_counter() - start
 
 
