@@ -8,7 +8,9 @@ The tree::
     │   ├── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
     │   └── CaseError              a guideline test case file is malformed: names the file, the field and what
     │                              was expected (reasoner.cases; `reasoner test` and `coverage` exit 2)
-    └── GuidelineError             the guideline files are broken or use an unsupported construct
+    ├── GuidelineError             the guideline files are broken or use an unsupported construct
+    └── QueryError                 a research query is malformed, asks for a remote SERVICE, or a parameter
+                                   cannot be bound (reasoner.store, reasoner.bindings)
 
 Library code raises these; only the CLI turns them into exit codes and friendly text.
 """
@@ -23,6 +25,7 @@ __all__ = [
     "InputError",
     "InvalidPatientError",
     "PatientParseError",
+    "QueryError",
     "ReasonerError",
     "Violation",
 ]

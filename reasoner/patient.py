@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 
 from reasoner.errors import InvalidPatientError, PatientParseError, Violation
 from reasoner.namespaces import GR, RDF
 from reasoner.rdfio import ReadError, parse_file, parse_text
 
-__all__ = ["Patient", "load"]
+__all__ = ["Patient", "load", "skolemize"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,27 @@ def load(source: str | Path | Graph, *, format: str | None = None, name: str | N
             [Violation(label, None, f"expected exactly one gr:Patient with an IRI, found {len(patients)}: {found}")],
         )
     return Patient(graph=graph, iri=patients[0], source=label)
+
+
+GENID = "https://w3id.org/guideline-reasoner/store/genid/"
+
+
+def skolemize(patient: Patient) -> Patient:
+    """The patient with every blank node replaced by an IRI derived from the patient IRI and the node's canonical
+    label, so the same facts always give the same IRIs; a patient without blank nodes is returned as it is.
+    Queries bind record nodes by value, and blank nodes cannot be bound."""
+    graph = patient.graph
+    if not any(isinstance(t, BNode) for triple in graph for t in triple):
+        return patient
+    out = Graph()
+    for triple in to_canonical_graph(graph):
+        s, p, o = (_genid(patient.iri, t) if isinstance(t, BNode) else t for t in triple)
+        out.add((s, p, o))
+    return Patient(graph=out, iri=patient.iri, source=patient.source)
+
+
+def _genid(patient: URIRef, node: BNode) -> URIRef:
+    return URIRef(GENID + hashlib.sha256(f"{patient}|{node}".encode()).hexdigest()[:32])
 
 
 def _names_a_file(text: str) -> bool:

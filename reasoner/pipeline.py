@@ -15,7 +15,7 @@ from reasoner.errors import InputError, ReasonerError
 from reasoner.explain import Axioms, Explainer
 from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, RDF, RDFS
-from reasoner.patient import Patient, load
+from reasoner.patient import Patient, load, skolemize
 from reasoner.result import (
     AppliedRecommendation,
     Fact,
@@ -98,7 +98,7 @@ def recommend_many(
         by_date: dict[date, list[tuple[int, Patient]]] = {}
         for index, item in enumerate(chunk):
             try:
-                data = item if isinstance(item, Patient) else load(item)
+                data = skolemize(item if isinstance(item, Patient) else load(item))
                 validate(data, gl)
             except InputError as exc:
                 outcomes[index] = exc

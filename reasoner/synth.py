@@ -1,27 +1,52 @@
-"""Synthetic patients: random but valid patient graphs drawn from a guideline's own vocabulary, reproducible from
-a seed. They feed the engine differential test, the property-based safety tests and the benchmarks; they are not
-clinically realistic cohorts, only varied (every finding class, status, drug, therapy and measurement can occur,
-with dates and grades spread across the guideline's thresholds)."""
+"""Synthetic patients: valid patient graphs drawn from a guideline's own vocabulary, reproducible from a seed.
+
+Most patients are clinically plausible encounters on one pathway of the guideline (reasoner.scenarios: no red
+flags, radiculopathy, progressive deficit, cauda equina, cancer, infection, fracture risk, NSAID contraindications,
+exposures past their limits, undocumented red flags). A quarter are fully random, drawn from every finding class,
+status, drug, therapy and measurement with dates and grades spread across the guideline's thresholds: the engine
+differential test and the property tests rely on that variety.
+
+Scenarios are dealt in blocks of `BLOCK` patients holding each scenario exactly as often as its weight (`WEIGHTS`),
+shuffled by the seed, so any cohort of at least `BLOCK` patients spans every pathway. Patient `index` of seed `seed`
+is drawn from `random.Random(f"{seed}-{index}")` alone: the same seed and guideline give the same patients, and a
+patient does not change when the cohort grows. They feed the tests, the benchmarks and `write_cohort`.
+"""
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 from rdflib import URIRef
 
 from reasoner.builder import PatientBuilder
 from reasoner.guideline import Guideline
-from reasoner.namespaces import LBP
+from reasoner.namespaces import GR, LBP, XSD
 from reasoner.patient import Patient
+from reasoner.scenarios import SCENARIOS, build
 from reasoner.validate import Vocabulary
 
-__all__ = ["synthetic_patient", "synthetic_patients"]
+__all__ = ["BLOCK", "WEIGHTS", "scenario_of", "synthetic_patient", "synthetic_patients", "write_cohort"]
 
 _STATUSES = ("present", "present", "absent", "absent", "unknown")
 _RESPONSES = ("benefit", "partial", "transient", "none", "not-documented", "adverse")
 _ROUTES = ("oral", "oral", "intramuscular", "intravenous")
+
+#: How often each scenario is dealt, per block; "random" is the fully random generator.
+WEIGHTS: dict[str, int] = {"random": 5, **{name: weight for name, (_, _, weight) in SCENARIOS.items()}}
+BLOCK = sum(WEIGHTS.values())
+
+
+def scenario_of(seed: int, index: int) -> str:
+    """The scenario of patient `index` in the cohort of `seed`."""
+    block, offset = divmod(index, BLOCK)
+    deck = [name for name, weight in WEIGHTS.items() for _ in range(weight)]
+    random.Random(f"{seed}-block-{block}").shuffle(deck)
+    return deck[offset]
 
 
 def synthetic_patients(
@@ -30,11 +55,54 @@ def synthetic_patients(
     """`count` patients, the same ones for the same seed and guideline."""
     for index in range(count):
         yield synthetic_patient(
-            guideline, random.Random(f"{seed}-{index}"), iri=f"https://example.org/{prefix}/{seed}/{index}"
+            guideline,
+            random.Random(f"{seed}-{index}"),
+            iri=f"https://example.org/{prefix}/{seed}/{index}",
+            scenario=scenario_of(seed, index),
         )
 
 
-def synthetic_patient(guideline: Guideline, rng: random.Random, *, iri: str) -> Patient:
+def synthetic_patient(guideline: Guideline, rng: random.Random, *, iri: str, scenario: str | None = None) -> Patient:
+    """One patient of `scenario` (a key of WEIGHTS), or of a scenario drawn from `rng` with the WEIGHTS."""
+    name = scenario or rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+    if name == "random":
+        return _random_patient(guideline, rng, iri)
+    return build(guideline, rng, iri, name).build()
+
+
+def write_cohort(
+    guideline: Guideline, count: int, out_dir: Path, *, seed: int, prefix: str = "synthetic"
+) -> list[Path]:
+    """Write `count` synthetic patients to `out_dir` as Turtle, one file each (`<prefix>-<seed>-<index>.ttl`),
+    each written to a temporary name and renamed into place, so a reader never sees a partial file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, patient in enumerate(synthetic_patients(guideline, count, seed=seed, prefix=prefix)):
+        path = out_dir / f"{prefix}-{seed}-{index:06d}.ttl"
+        graph = patient.graph
+        graph.bind("gr", GR)
+        graph.bind("lbp", LBP)
+        graph.bind("xsd", XSD)
+        _write_atomically(path, graph.serialize(format="turtle").encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _random_patient(guideline: Guideline, rng: random.Random, iri: str) -> Patient:
+    """Fully random, but valid: any finding, status, drug, therapy and measurement the guideline knows."""
     vocab = Vocabulary.of(guideline)
     findings = sorted(str(f) for f in vocab.findings if isinstance(f, URIRef))
     assessed = date(2026, 1, 1) + timedelta(days=rng.randrange(365))

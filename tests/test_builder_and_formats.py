@@ -82,3 +82,20 @@ def test_long_one_line_string_is_data_not_a_path() -> None:
     text = "<urn:p> a <https://w3id.org/guideline-reasoner/core#Patient> . " + padding
     assert "\n" not in text and len(text) > 4096
     assert reasoner.load(text, format="turtle").iri.toPython() == "urn:p"
+
+
+def test_blank_node_records_are_given_stable_iris_and_evaluated() -> None:
+    text = """@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
+@prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/patient/blank> a gr:Patient ; gr:assessedOn "2026-03-22"^^xsd:date ;
+    gr:hasFinding [ a gr:FindingRecord, lbp:Sciatica ; gr:status gr:Present ; gr:onset "2026-03-10"^^xsd:date ] ,
+                  [ a gr:FindingRecord, lbp:SaddleAnaesthesia ; gr:status gr:Present ;
+                    gr:recordedOn "2026-03-22"^^xsd:date ] .
+"""
+    first, second = reasoner.recommend(text), reasoner.recommend(text)
+    assert first.headline.startswith("EMERGENCY")
+    because = {f.iri for r in first.recommendations for f in r.because}
+    given = {i for i in because if not i.startswith("https://w3id.org/guideline-reasoner/derived/")}
+    assert len(given) == 2 and all(i.startswith("https://w3id.org/guideline-reasoner/store/genid/") for i in given)
+    assert first.to_json() == second.to_json()  # the same facts give the same IRIs

@@ -1,0 +1,365 @@
+"""The research queries (queries/research/*.rq) against a generated cohort batched into a store under two guideline
+versions: the bundled one and a copy with one recommendation turned into a draft. Every expected answer is computed
+here, independently, from the patients' own facts and what recommend() returned for them; nothing is hard-coded."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+import reasoner
+from reasoner import research
+from reasoner.batch import batch
+from reasoner.guideline import Guideline, guideline_files
+from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
+from reasoner.patient import Patient
+from reasoner.result import Recommendations
+from reasoner.store import CohortStore, Rows, open_store, query
+from reasoner.synth import scenario_of, synthetic_patients, write_cohort
+
+SEED = 20261124
+COHORT = 48  # two blocks of scenarios: every pathway at least twice
+LIMITS = (LBP.KetorolacLimitReached, LBP.KetorolacLimitExceeded, LBP.CyclobenzaprineBeyondTwoWeeks)
+
+
+@dataclass
+class Cohort:
+    store: CohortStore
+    patients: dict[str, Patient]
+    results: dict[str, dict[str, Recommendations]]  # version IRI -> patient IRI -> result
+    guidelines: dict[str, Guideline]
+    scenarios: dict[str, str]
+    changed: str  # the recommendation made a draft in the second version
+
+    @property
+    def versions(self) -> list[str]:
+        return sorted(self.guidelines)
+
+
+def _variant(gl: Guideline, root: Path, changed: str) -> str:
+    """Write a copy of the guideline with a new version IRI and `changed` turned into a draft; return the IRI."""
+    graph = Graph()
+    for path in guideline_files(Path(os.path.commonpath(gl.files))):
+        graph.parse(path)
+    module = URIRef(gl.iri)
+    version = gl.version_iri + "-research-variant"
+    graph.set((module, OWL.versionIRI, URIRef(version)))
+    graph.set((module, OWL.versionInfo, Literal(gl.version + "-research-variant")))
+    graph.set((URIRef(changed), GR.reviewStatus, GR.Draft))
+    root.mkdir(parents=True)
+    graph.serialize(root / "guideline.ttl", format="turtle")
+    return version
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
+    tmp = tmp_path_factory.mktemp("research")
+    gl = reasoner.load_guideline()
+    write_cohort(gl, COHORT, tmp / "cohort", seed=SEED)
+    patients = {str(p.iri): p for p in synthetic_patients(gl, COHORT, seed=SEED)}
+    scenarios = {f"https://example.org/synthetic/{SEED}/{i}": scenario_of(SEED, i) for i in range(COHORT)}
+    first = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl)}  # type: ignore[union-attr]
+    given = Counter(rec.id for r in first.values() for rec in r.recommendations)
+    changed = given.most_common(1)[0][0]
+    version = _variant(gl, tmp / "variant", changed)
+    gl2 = reasoner.load_guideline(tmp / "variant", cache_root=tmp / "cache")
+    assert gl2.version_iri == version
+    second = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl2)}  # type: ignore[union-attr]
+    store_path = tmp / "store"
+    for root in (None, tmp / "variant"):
+        summary = batch([tmp / "cohort"], store_path, guideline_root=root, cache_root=tmp / "cache" if root else None)
+        assert (summary.done, summary.invalid) == (COHORT, [])
+    store = open_store(store_path, read_only=True)
+    yield Cohort(
+        store,
+        patients,
+        {gl.version_iri: first, gl2.version_iri: second},  # type: ignore[dict-item]
+        {gl.version_iri: gl, gl2.version_iri: gl2},
+        scenarios,
+        changed,
+    )
+    store.close()
+
+
+def _run(c: Cohort, name: str, **bindings: Any) -> list[dict[str, Any]]:
+    rows = query(c.store, research.queries()[name].text, bindings=bindings)
+    assert isinstance(rows, Rows)
+    return [{k: _py(v) for k, v in row.items()} for row in rows]
+
+
+def _py(value: Node | None) -> Any:
+    if isinstance(value, Literal):
+        return value.toPython() if value.datatype is not None else str(value)
+    return None if value is None else str(value)
+
+
+def _records(c: Cohort, version: str, iri: str) -> Graph:
+    """The patient's facts plus what the feature rules derived for it under `version`."""
+    graph = Graph()
+    graph += c.patients[iri].graph
+    graph += c.results[version][iri].derived
+    return graph
+
+
+# -- the catalogue -----------------------------------------------------------------------------------------------
+
+
+def test_there_are_at_least_12_research_queries_each_with_a_header() -> None:
+    found = research.queries()
+    assert len(found) >= 12
+    for q in found.values():
+        assert q.question and q.parameters and q.row, q.name
+        assert q.text.lstrip().startswith("# Question:"), q.name
+
+
+def test_every_documented_parameter_restricts_the_answer_to_its_value(cohort: Cohort) -> None:
+    """Bound to a value it takes in the unbound answer, a parameter gives exactly the rows with that value."""
+    for name, q in research.queries().items():
+        fixed = {p: URIRef(min(cohort.patients)) for p in q.required}
+        every = _run(cohort, name, **fixed)
+        assert every, f"{name} has no rows on the test cohort"
+        for parameter in q.optional:
+            values = sorted({r[parameter] for r in every if r.get(parameter) is not None}, key=str)
+            if not values:
+                continue
+            value = values[-1]
+            term = Literal(value) if isinstance(value, str) and not value.startswith("http") else URIRef(value)
+            rows = _run(cohort, name, **fixed, **{parameter: term})
+            assert rows == [r for r in every if r[parameter] == value], (name, parameter)
+
+
+# -- one test per query ------------------------------------------------------------------------------------------
+
+
+def test_red_flag_prevalence(cohort: Cohort) -> None:
+    for version, gl in cohort.guidelines.items():
+        fields = sorted(f for f in gl.graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
+        expected = {}
+        for field in fields:
+            narrower = set(gl.graph.transitive_subjects(RDFS.subClassOf, field))
+            counts = Counter()
+            for iri in cohort.patients:
+                graph, rank = _records(cohort, version, iri), 0
+                for record in graph.objects(URIRef(iri), GR.hasFinding):
+                    if set(graph.objects(record, RDF.type)) & narrower:
+                        status = graph.value(record, GR.status)
+                        rank = max(rank, {GR.Present: 3, GR.Unknown: 2}.get(status, 1))  # type: ignore[arg-type]
+                if rank:
+                    counts[rank] += 1
+            expected[str(field)] = (gl.label(field), counts[3], counts[2], counts[1], sum(counts.values()))
+        rows = _run(cohort, "red-flag-prevalence", version=URIRef(version))
+        got = {r["field"]: (r["label"], r["present"], r["unknown"], r["absent"], r["patients"]) for r in rows}
+        assert got == expected
+        assert all(r["patients"] == len(cohort.patients) for r in rows), "every field is documented or unknown"
+
+
+def test_urgent_advice(cohort: Cohort) -> None:
+    expected = {
+        (version, iri, rec.identifier, str(GR[rec.urgency.capitalize()]), rec.within_hours)
+        for version, results in cohort.results.items()
+        for iri, result in results.items()
+        for rec in result.recommendations
+        if rec.urgency in ("emergency", "urgent")
+    }
+    rows = _run(cohort, "urgent-advice")
+    assert {(r["version"], r["patient"], r["identifier"], r["urgency"], r["withinHours"]) for r in rows} == expected
+    assert any(r["urgency"] == str(GR.Emergency) for r in rows) and any(r["urgency"] == str(GR.Urgent) for r in rows)
+    for version in cohort.versions:  # most urgent first
+        ranks = [r["urgency"] == str(GR.Emergency) for r in rows if r["version"] == version]
+        assert ranks == sorted(ranks, reverse=True)
+    only = _run(cohort, "urgent-advice", urgency=GR.Emergency)  # a projected parameter: substituted
+    assert {r["urgency"] for r in only} == {str(GR.Emergency)}
+    two = sorted({r["patient"] for r in rows})[:2]
+    some = _run(cohort, "urgent-advice", patient=[URIRef(p) for p in two])  # several values: a VALUES block
+    assert {r["patient"] for r in some} == set(two)
+    assert len(some) == sum(1 for e in expected if e[1] in two)
+
+
+def test_recommendations_by_evidence_quality(cohort: Cohort) -> None:
+    expected: dict[tuple[str, str | None], tuple[int, set[str], set[str]]] = {}
+    for version, results in cohort.results.items():
+        for iri, result in results.items():
+            for rec in result.recommendations:
+                times, patients, recs = expected.get((version, rec.quality), (0, set(), set()))
+                expected[(version, rec.quality)] = (times + 1, patients | {iri}, recs | {rec.id})
+    rows = _run(cohort, "recommendations-by-evidence-quality")
+    got = {(r["version"], r["qualityLabel"]): (r["times"], r["patients"], r["recommendations"]) for r in rows}
+    assert got == {k: (t, len(p), len(r)) for k, (t, p, r) in expected.items()}
+
+
+def test_recommendations_by_source(cohort: Cohort) -> None:
+    times: Counter[tuple[str, str]] = Counter()
+    patients: dict[tuple[str, str], set[str]] = defaultdict(set)
+    recs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for version, results in cohort.results.items():
+        for iri, result in results.items():
+            for rec in result.recommendations:
+                for source in {s.iri for s in rec.sources}:
+                    times[(version, source)] += 1
+                    patients[(version, source)].add(iri)
+                    recs[(version, source)].add(rec.id)
+    rows = _run(cohort, "recommendations-by-source")
+    got = {(r["version"], r["source"]): (r["times"], r["patients"], r["recommendations"]) for r in rows}
+    assert got == {k: (n, len(patients[k]), len(recs[k])) for k, n in times.items()}
+
+
+def test_advice_while_a_red_flag_was_unknown(cohort: Cohort) -> None:
+    expected = {
+        (version, iri, rec.identifier, m.finding, rec.id in m.needed_for)
+        for version, results in cohort.results.items()
+        for iri, result in results.items()
+        for rec in result.recommendations
+        for m in result.missing
+    }
+    rows = _run(cohort, "advice-while-red-flag-unknown")
+    got = {(r["version"], r["patient"], r["identifier"], r["field"], r["dependsOnIt"]) for r in rows}
+    assert got == expected
+    assert any(e[4] for e in expected), "some advice depends on an unknown red flag"
+
+
+def test_provenance_chain_of_one_recommendation(cohort: Cohort) -> None:
+    version = min(cohort.versions)
+    results = cohort.results[version]
+    iri, rec = next(
+        (iri, rec) for iri, r in sorted(results.items()) for rec in r.recommendations if rec.urgency == "urgent"
+    )
+    rows = _run(cohort, "provenance-chain", patient=URIRef(iri), identifier=rec.identifier, version=URIRef(version))
+    steps: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        assert (r["patient"], r["version"], r["identifier"]) == (iri, version, rec.identifier)
+        steps[r["step"]].add(r["item"])
+    assert steps == {
+        "1 fact": {f.iri for f in rec.because},
+        "2 inferred class": set(rec.via),
+        "3 recommendation": {rec.id},
+        "4 statement": {s.evidence for s in rec.sources},
+        "5 source": {s.iri for s in rec.sources},
+    }
+    details = {r["item"]: r["detail"] for r in rows}
+    assert all(details[s.evidence] == s.statement for s in rec.sources)
+    assert all(details[s.iri] == s.citation for s in rec.sources)
+    every = _run(cohort, "provenance-chain", patient=URIRef(iri))
+    assert {r["identifier"] for r in every} == {r.identifier for r in results[iri].recommendations} | {
+        r.identifier for r in cohort.results[max(cohort.versions)][iri].recommendations
+    }
+
+
+def test_recommendations_that_never_fired(cohort: Cohort) -> None:
+    expected = set()
+    for version, results in cohort.results.items():
+        fired = {rec.id for r in results.values() for rec in r.recommendations}
+        expected |= {(version, rec) for rec in cohort.guidelines[version].recommendations if rec not in fired}
+    rows = _run(cohort, "never-fired")
+    assert {(r["version"], r["recommendation"]) for r in rows} == expected
+    variant = max(cohort.versions, key=len)
+    assert (variant, cohort.changed) in expected, "the recommendation made a draft never fires"
+    bound = _run(cohort, "never-fired", version=URIRef(variant))
+    assert {(r["version"], r["recommendation"]) for r in bound} == {e for e in expected if e[0] == variant}
+
+
+def test_exposures_past_their_limits(cohort: Cohort) -> None:
+    expected = set()
+    for version, results in cohort.results.items():
+        for iri, result in results.items():
+            graph = _records(cohort, version, iri)
+            for limit in LIMITS:
+                for exposure in result.derived.subjects(RDF.type, limit):
+                    days = graph.value(exposure, GR.exposureDays)
+                    drug = str(graph.value(exposure, GR.drug))
+                    expected.add((version, iri, str(exposure), drug, str(limit), _py(days)))
+    rows = _run(cohort, "exposures-past-limits")
+    got = {(r["version"], r["patient"], r["exposure"], r["drug"], r["limit"], r["days"]) for r in rows}
+    assert got == expected
+    past = {e[1] for e in expected}
+    meant = {iri for iri, scenario in cohort.scenarios.items() if scenario == "exposure-limits"}
+    assert meant and meant <= past, "every patient drawn past a limit is found"
+
+
+def test_contraindicated_advice_blocked(cohort: Cohort) -> None:
+    expected = set()
+    for version, results in cohort.results.items():
+        specs = cohort.guidelines[version].recommendations
+        for iri, result in results.items():
+            for s in result.suppressed:
+                expected |= {(version, iri, s.identifier, b) for b in s.by if b in specs[s.id].exclusions}
+    rows = _run(cohort, "contraindicated-advice-blocked")
+    assert {(r["version"], r["patient"], r["identifier"], r["blocker"]) for r in rows} == expected
+    nsaid = str(LBP.NSAIDContraindicatedPatient)
+    only = _run(cohort, "contraindicated-advice-blocked", blocker=URIRef(nsaid))
+    assert only and {r["blocker"] for r in only} == {nsaid}
+    assert {(r["version"], r["patient"], r["identifier"]) for r in only} == {e[:3] for e in expected if e[3] == nsaid}
+
+
+def test_patients_whose_advice_differs_between_versions(cohort: Cohort) -> None:
+    v1, v2 = sorted(cohort.versions, key=len)  # the bundled version, then the variant
+    expected = set()
+    for iri in cohort.patients:
+        one = {r.id: r.identifier for r in cohort.results[v1][iri].recommendations}
+        two = {r.id: r.identifier for r in cohort.results[v2][iri].recommendations}
+        expected |= {(iri, one[r], v1) for r in one.keys() - two.keys()}
+        expected |= {(iri, two[r], v2) for r in two.keys() - one.keys()}
+    assert expected, "the variant changes somebody's advice"
+    rows = _run(cohort, "version-differences", v1=URIRef(v1), v2=URIRef(v2))
+    assert {(r["patient"], r["identifier"], r["onlyUnder"]) for r in rows} == expected
+    assert {(r["v1"], r["v2"]) for r in rows} == {(v1, v2)}
+    both = _run(cohort, "version-differences")  # unbound: each ordered pair
+    assert len(both) == 2 * len(expected)
+
+
+def test_recommendation_frequency(cohort: Cohort) -> None:
+    expected = {}
+    for version, results in cohort.results.items():
+        given: dict[str, set[str]] = defaultdict(set)
+        withheld: dict[str, set[str]] = defaultdict(set)
+        for iri, result in results.items():
+            for rec in result.recommendations:
+                given[rec.identifier].add(iri)
+            for s in result.suppressed:
+                withheld[s.identifier].add(iri)
+        for identifier in given.keys() | withheld.keys():
+            expected[(version, identifier)] = (len(given[identifier]), len(withheld[identifier]))
+    rows = _run(cohort, "recommendation-frequency")
+    assert {(r["version"], r["identifier"]): (r["given"], r["suppressed"]) for r in rows} == expected
+
+
+def test_missing_data_impact(cohort: Cohort) -> None:
+    patients: dict[tuple[str, str], set[str]] = defaultdict(set)
+    dependencies: Counter[tuple[str, str]] = Counter()
+    recs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for version, results in cohort.results.items():
+        for iri, result in results.items():
+            for m in result.missing:
+                patients[(version, m.finding)].add(iri)
+                dependencies[(version, m.finding)] += len(m.needed_for)
+                recs[(version, m.finding)] |= set(m.needed_for)
+    rows = _run(cohort, "missing-data-impact")
+    got = {(r["version"], r["field"]): (r["patients"], r["dependencies"], r["recommendations"]) for r in rows}
+    assert got == {k: (len(p), dependencies[k], len(recs[k])) for k, p in patients.items()}
+
+
+def test_trigger_facts(cohort: Cohort) -> None:
+    expected: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for version, results in cohort.results.items():
+        for iri, result in results.items():
+            graph = _records(cohort, version, iri)
+            for rec in result.recommendations:
+                for fact in rec.because:
+                    node = URIRef(fact.iri)
+                    agents = {*graph.objects(node, GR.drug), *graph.objects(node, GR.therapy)}
+                    kinds = agents or {t for t in graph.objects(node, RDF.type) if not str(t).startswith(str(GR))}
+                    for kind in kinds:
+                        expected[(version, rec.identifier, str(kind))].add(iri)
+    rows = _run(cohort, "trigger-facts")
+    assert {(r["version"], r["identifier"], r["kind"]): r["patients"] for r in rows} == {
+        k: len(v) for k, v in expected.items()
+    }
+    nsaid = _run(cohort, "trigger-facts", identifier="LBP-MED-03")
+    assert nsaid and {r["identifier"] for r in nsaid} == {"LBP-MED-03"}
