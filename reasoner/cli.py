@@ -1,7 +1,8 @@
 """The `reasoner` command line: a thin shell over the library. Library errors become messages and exit codes here.
 
 Exit codes: 0 done, 1 invalid input (the patient file cannot be read or breaks the patient shapes),
-2 usage error, 3 the guideline itself is broken. `reasoner test` and `reasoner coverage`: 1 means a case failed or
+2 usage error (including a malformed query), 3 the guideline itself is broken. `reasoner test` and
+`reasoner coverage`: 1 means a case failed or
 a recommendation lacks cases, 2 a case file cannot be used.
 """
 
@@ -16,13 +17,23 @@ from typing import NoReturn
 import click
 
 from reasoner._paths import data_dir
+from reasoner.batch import Progress, batch
 from reasoner.cases import default_cases_dir, run_cases
 from reasoner.coverage import coverage
 from reasoner.engine import ENGINES
-from reasoner.errors import CaseError, GuidelineError, InputError, InvalidPatientError, ReasonerError
+from reasoner.errors import (
+    CaseError,
+    GuidelineError,
+    InputError,
+    InvalidPatientError,
+    QueryError,
+    ReasonerError,
+)
 from reasoner.guideline import load_guideline
 from reasoner.patient import load
 from reasoner.pipeline import JURISDICTIONS, recommend
+from reasoner.research import run_query
+from reasoner.synth import write_cohort
 from reasoner.validate import check
 
 SEED_CASE = "seed-case.ttl"
@@ -30,7 +41,7 @@ SEED_CASE = "seed-case.ttl"
 
 def _fail(exc: ReasonerError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
-    sys.exit(2 if isinstance(exc, CaseError) else 1 if isinstance(exc, InputError) else 3)
+    sys.exit(2 if isinstance(exc, CaseError | QueryError) else 1 if isinstance(exc, InputError) else 3)
 
 
 def _patient_path(file: Path | None) -> Path:
@@ -186,6 +197,84 @@ def coverage_command(path: Path | None, fmt: str) -> None:
         _fail(exc)
     click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
     sys.exit(1 if report.missing else 0)
+
+
+@main.command("synth")
+@click.argument("count", type=click.IntRange(min=1))
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same patients.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory.")
+def synth_command(count: int, seed: int, out: Path) -> None:
+    """Write COUNT synthetic patients (Turtle, one file each) spanning every pathway of the guideline.
+
+    \b
+    Examples:
+      reasoner synth 1000 --seed 7 --out cohort/
+    """
+    try:
+        paths = write_cohort(load_guideline(), count, out, seed=seed)
+    except ReasonerError as exc:
+        _fail(exc)
+    click.echo(f"{len(paths)} patients written to {out}")
+
+
+@main.command("batch")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--store", "store", type=click.Path(file_okay=False, path_type=Path), required=True, help="Store dir.")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="One evaluation date for all.")
+@click.option("--jurisdiction", type=click.Choice(sorted(JURISDICTIONS)), default="US", show_default=True)
+def batch_command(
+    inputs: tuple[Path, ...], store: Path, processes: int, as_of: datetime | None, jurisdiction: str
+) -> None:
+    """Evaluate every patient in INPUTS (files, directories, or an N-Quads/TriG file with one graph per patient) and
+    store each patient's facts and recommendations, with provenance, in its own named graphs (one atomic write per
+    patient; a rerun replaces exactly those graphs). Invalid patients are listed with the reason, never stored.
+
+    \b
+    Examples:
+      reasoner batch cohort/ --store cohort.db --processes 2
+      reasoner batch patients.nq --store cohort.db --as-of 2026-11-23
+    """
+    with click.progressbar(length=0, label="patients", file=sys.stderr) as bar:
+
+        def progress(step: Progress) -> None:
+            bar.length = step.total
+            bar.update(1)
+
+        try:
+            summary = batch(
+                inputs,
+                store,
+                processes=processes,
+                as_of=as_of.date() if as_of else None,
+                jurisdiction=jurisdiction,
+                progress=progress,
+            )
+        except ReasonerError as exc:
+            _fail(exc)
+    click.echo(json.dumps(summary.to_json(), indent=2))
+    sys.exit(1 if summary.invalid else 0)
+
+
+@main.command("query")
+@click.argument("query_text", metavar="QUERY")
+@click.option("--store", "store", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME; <...> for an IRI.")
+def query_command(query_text: str, store: Path, fmt: str, params: tuple[str, ...]) -> None:
+    """Run a SPARQL query over a cohort store: a research query by name, a .rq file, or the query text.
+    Parameters are bound as RDF terms, never pasted into the text.
+
+    \b
+    Examples:
+      reasoner query red-flag-prevalence --store cohort.db
+      reasoner query provenance-chain --store cohort.db --param patient=<https://example.org/p/1>
+      reasoner query 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }' --store cohort.db --format csv
+    """
+    try:
+        click.echo(run_query(query_text, store, fmt=fmt, params=params), nl=False)
+    except ReasonerError as exc:
+        _fail(exc)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from rdflib import URIRef
+
 from reasoner._paths import data_dir
 from reasoner.errors import QueryError
+from reasoner.store import Rows, open_store, serialize_query
+from reasoner.store import query as run
 
-__all__ = ["ResearchQuery", "load_query", "queries"]
+__all__ = ["ResearchQuery", "load_query", "queries", "run_query"]
 
 _FIELD = re.compile(r"^#\s*(Question|Parameters|Row):\s*(.*)$")
 _MORE = re.compile(r"^#\s{2,}(\S.*)$")
@@ -73,3 +77,46 @@ def queries(root: Path | None = None) -> dict[str, ResearchQuery]:
     """Every research query by name (the file name without .rq), in name order."""
     base = root or data_dir("queries") / "research"
     return {p.stem: load_query(p) for p in sorted(base.glob("*.rq"))}
+
+
+def run_query(query: str, store_path: Path, *, fmt: str = "table", params: tuple[str, ...] = ()) -> str:
+    """Run a research query by name, a .rq file or query text over the store at `store_path` (opened read-only).
+    `params` are "name=value" strings: <...> binds an IRI, anything else a string literal. Returns the answer as a
+    text table, or serialised by Oxigraph (csv, tsv, json, xml)."""
+    known = queries()
+    named = known.get(query)
+    if named is not None:
+        text = named.text
+    elif query.endswith(".rq") and Path(query).is_file():
+        text = Path(query).read_text(encoding="utf-8")
+    else:
+        text = query
+    bindings = dict(_parameter(p) for p in params)
+    lacking = [n for n in (named.required if named else ()) if n not in bindings]
+    if lacking:
+        raise QueryError(f"query {query!r} needs --param for: {', '.join(lacking)}")
+    store = open_store(store_path, read_only=True)
+    if fmt != "table":
+        return serialize_query(store, text, bindings=bindings, format=fmt).decode("utf-8")
+    answer = run(store, text, bindings=bindings)
+    if not isinstance(answer, Rows):
+        return answer.serialize(format="turtle") if hasattr(answer, "serialize") else f"{answer}\n"
+    return _table(answer)
+
+
+def _parameter(text: str) -> tuple[str, URIRef | str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise QueryError(f"--param {text!r}: expected NAME=VALUE")
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        return name.strip().lstrip("?"), URIRef(value[1:-1])
+    return name.strip().lstrip("?"), value
+
+
+def _table(answer: Rows) -> str:
+    cells = [list(answer.variables)] + [["" if t is None else str(t) for t in row] for row in answer.rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(answer.variables))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n({len(answer.rows)} rows)\n"
