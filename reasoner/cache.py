@@ -13,12 +13,12 @@ whoever can write the cache decides what the reasoner believes the guideline say
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 
+from reasoner._files import write_atomically
 from reasoner.oxi import from_ox, to_quads
 
 __all__ = ["cache_dir", "read", "write"]
@@ -71,19 +71,10 @@ def write(key: str, asserted: Graph, inferred: Graph, *, root: Path | None = Non
     """Cache the graphs under `key` atomically; return the file, or None when the cache is not writable."""
     path = _path(key, root)
     quads = to_quads(asserted, _ASSERTED) + to_quads(inferred, _INFERRED)
+    data = (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"") + _END.encode()
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                ox.serialize(quads, out, format=ox.RdfFormat.N_QUADS)
-                out.write(_END.encode())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data)
     except OSError:
         return None
     return path

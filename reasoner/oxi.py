@@ -9,7 +9,8 @@ which is how SHACL-SPARQL pre-binds $this to many focus nodes at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -26,25 +27,26 @@ _COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
 # Term conversions are memoised: most terms (the guideline's classes, properties and individuals) recur in every
 # patient. Bounded, since patient-specific IRIs recur only within one evaluation.
 _CACHE_LIMIT = 50_000
+K = TypeVar("K")
+V = TypeVar("V")
 _to_ox_cache: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
 _from_ox_cache: dict[object, Node] = {}
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    found = _to_ox_cache.get(term)
-    if found is None:
-        if len(_to_ox_cache) > _CACHE_LIMIT:
-            _to_ox_cache.clear()
-        found = _to_ox_cache[term] = _convert_to_ox(term)
-    return found
+    return _memo(_to_ox_cache, term, _convert_to_ox)
 
 
 def from_ox(term: object) -> Node:
-    found = _from_ox_cache.get(term)
+    return _memo(_from_ox_cache, term, _convert_from_ox)
+
+
+def _memo(cache: dict[K, V], key: K, convert: Callable[[K], V]) -> V:
+    found = cache.get(key)
     if found is None:
-        if len(_from_ox_cache) > _CACHE_LIMIT:
-            _from_ox_cache.clear()
-        found = _from_ox_cache[term] = _convert_from_ox(term)
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        found = cache[key] = convert(key)
     return found
 
 

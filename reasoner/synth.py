@@ -14,15 +14,14 @@ patient does not change when the cohort grows. They feed the tests, the benchmar
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 from rdflib import URIRef
 
+from reasoner._files import write_atomically
 from reasoner.builder import PatientBuilder
 from reasoner.guideline import Guideline
 from reasoner.namespaces import GR, LBP, XSD
@@ -83,22 +82,9 @@ def write_cohort(
         graph.bind("gr", GR)
         graph.bind("lbp", LBP)
         graph.bind("xsd", XSD)
-        _write_atomically(path, graph.serialize(format="turtle").encode("utf-8"))
+        write_atomically(path, graph.serialize(format="turtle").encode("utf-8"))
         paths.append(path)
     return paths
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _random_patient(guideline: Guideline, rng: random.Random, iri: str) -> Patient:
