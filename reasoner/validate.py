@@ -13,7 +13,7 @@ from reasoner._paths import data_dir
 from reasoner.errors import InvalidPatientError, Violation
 from reasoner.guideline import Guideline
 from reasoner.namespaces import GR, RDF, RDFS
-from reasoner.patient import Patient
+from reasoner.patient import Patient, skolemize
 from reasoner.shapes import CompiledShapes, display_name
 
 __all__ = ["Vocabulary", "check", "validate"]
@@ -30,6 +30,7 @@ def _shapes() -> CompiledShapes:
 
 def check(patient: Patient, guideline: Guideline) -> list[Violation]:
     """Return every violation in `patient` (empty when valid)."""
+    patient = skolemize(patient)  # the SPARQL-based shapes bind record nodes by value, which blank nodes cannot be
     violations = _shapes().check(patient.graph) + _vocabulary_violations(patient, guideline)
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))
 

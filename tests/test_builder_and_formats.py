@@ -93,6 +93,7 @@ def test_blank_node_records_are_given_stable_iris_and_evaluated() -> None:
                   [ a gr:FindingRecord, lbp:SaddleAnaesthesia ; gr:status gr:Present ;
                     gr:recordedOn "2026-03-22"^^xsd:date ] .
 """
+    assert reasoner.check(reasoner.load(text), reasoner.load_guideline()) == []  # used to raise TypeError
     first, second = reasoner.recommend(text), reasoner.recommend(text)
     assert first.headline.startswith("EMERGENCY")
     because = {f.iri for r in first.recommendations for f in r.because}
