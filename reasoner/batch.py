@@ -33,7 +33,7 @@ import pyoxigraph as ox
 from reasoner.errors import InputError, ReasonerError
 from reasoner.guideline import Guideline, load_guideline
 from reasoner.patient import Patient, load
-from reasoner.pipeline import JURISDICTIONS, recommend_many
+from reasoner.pipeline import JURISDICTIONS, chunked, recommend_many
 from reasoner.result import Recommendations
 from reasoner.store import open_store, patient_update, skolemize, write_guideline
 
@@ -258,11 +258,6 @@ def _stored(source: str, patient: Patient, result: Recommendations | InputError)
         return Outcome(source, str(patient.iri), None, str(exc))
 
 
-def _chunks(items: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    while chunk := list(islice(items, size)):
-        yield chunk
-
-
 def _outcomes(
     gl: Guideline,
     items: Iterator[WorkItem],
@@ -273,7 +268,7 @@ def _outcomes(
 ) -> Generator[Outcome, None, None]:
     """Every item's outcome, in input order."""
     as_of, jurisdiction, root, cache = options
-    chunks = _chunks(items, max(1, chunk_size))
+    chunks = chunked(items, chunk_size)
     if executor is None and processes <= 1:
         for chunk in chunks:
             yield from _checked(

@@ -26,10 +26,10 @@ from typing import TypeAlias
 import pyoxigraph as ox
 from rdflib.term import Node
 
-from reasoner.errors import QueryError
+from reasoner.errors import GuidelineError, QueryError
 from reasoner.oxi import to_ox
 
-__all__ = ["Bound", "Substitution", "Value", "bind", "refuse_service", "to_term"]
+__all__ = ["Bound", "Substitution", "Value", "bind", "prebind", "refuse_service", "to_term"]
 
 Term: TypeAlias = ox.NamedNode | ox.Literal
 Substitution: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -123,6 +123,16 @@ def bind(text: str, bindings: Mapping[str, Value], projected: set[str]) -> Bound
     if rows:
         text = _with_values(text, tokens, rows)
     return Bound(text, substitutions)
+
+
+def prebind(text: str, bindings: Mapping[str, Sequence[Node]], *, source: str) -> str:
+    """Bind each variable to any of its values by a VALUES block at the top of the outermost WHERE group: how the
+    engine pre-binds a rule file's ?patient and the shapes a SHACL-SPARQL constraint's $this. Those queries are
+    guideline files, so one that cannot be bound is a GuidelineError naming `source`."""
+    try:
+        return bind(text, {name: list(values) for name, values in bindings.items()}, projected=set()).text
+    except QueryError as exc:
+        raise GuidelineError(f"{source}: {exc}") from exc
 
 
 def _with_values(text: str, tokens: list[tuple[str, str, int]], rows: dict[str, list[Term]]) -> str:

@@ -19,11 +19,12 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from reasoner.bindings import prebind
 from reasoner.errors import ReasonerError
 from reasoner.guideline import Guideline
 from reasoner.namespaces import GR, XSD
 from reasoner.owl2rl import TBox, Triple, expand_with_owlrl
-from reasoner.oxi import from_ox, prebind, substitute, to_quads
+from reasoner.oxi import from_ox, substitute, to_quads
 from reasoner.patient import Patient
 from reasoner.queries import feature_rules, rule_query
 
@@ -144,7 +145,7 @@ class _Compiled:
         TBox.refuse_unsupported(gl.graph, where=f"guideline {gl.iri} ({gl.version})")
         closure = gl.closure()
         self.tbox = TBox(closure)
-        self.guideline_facts = gl.closure_index()
+        self.guideline_facts = self.tbox.closure  # the same closure, already indexed by the T-box
         self.store = ox.Store()
         self.store.extend(to_quads(gl.graph, self.ASSERTED))
         self.store.extend(to_quads(gl.inferred, self.INFERRED))

@@ -2,8 +2,7 @@
 
 pyoxigraph substitutes only projected variables, while the rule files use ?asOf, ?patient and ?minRank anywhere,
 UNION branches and subqueries included (rdflib's initBindings). `substitute` gives that meaning by replacing the
-variable with the constant in the text. `prebind` instead joins a VALUES block at the top of the WHERE clause,
-which is how SHACL-SPARQL pre-binds $this to many focus nodes at once.
+variable with the constant in the text. (Binding a variable to many values at once is reasoner.bindings.prebind.)
 """
 
 from __future__ import annotations
@@ -16,12 +15,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.errors import GuidelineError
-
-__all__ = ["from_ox", "prebind", "substitute", "to_ox", "to_quads"]
-
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
+__all__ = ["from_ox", "substitute", "to_ox", "to_quads"]
 
 
 # Term conversions are memoised: most terms (the guideline's classes, properties and individuals) recur in every
@@ -86,29 +80,6 @@ def substitute(query: str, bindings: Mapping[str, Node]) -> str:
     for name, value in bindings.items():
         query = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, v=value: _n3(v), query)  # type: ignore[misc]
     return query
-
-
-def prebind(query: str, bindings: Mapping[str, Node | list[Node]], *, source: str) -> str:
-    """Return `query` with each variable bound (to one value or any of a list) at the top of its WHERE clause."""
-    if not bindings:
-        return query
-    text = _COMMENT.sub("", query)
-    match = _WHERE.search(text)
-    if match is None:
-        raise GuidelineError(f"{source}: a rule query needs a WHERE clause so its variables can be bound")
-    names = sorted(bindings)
-    columns = [v if isinstance(v, list) else [v] for v in (bindings[n] for n in names)]
-    rows = _product(columns)
-    head = " ".join(f"?{n}" for n in names)
-    body = " ".join("(" + " ".join(_n3(t) for t in row) + ")" for row in rows)
-    return f"{text[: match.end()]} VALUES ({head}) {{ {body} }} {text[match.end() :]}"
-
-
-def _product(columns: list[list[Node]]) -> list[tuple[Node, ...]]:
-    rows: list[tuple[Node, ...]] = [()]
-    for column in columns:
-        rows = [(*row, value) for row in rows for value in column]
-    return rows
 
 
 def _n3(term: Node) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cache
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -29,7 +31,7 @@ from reasoner.result import (
 )
 from reasoner.validate import validate
 
-__all__ = ["JURISDICTIONS", "recommend", "recommend_many"]
+__all__ = ["JURISDICTIONS", "chunked", "recommend", "recommend_many"]
 
 _APPROVED_RANK = 3
 _DRAFT_RANK = 1
@@ -45,6 +47,7 @@ _GENERIC_TYPES = frozenset(
 
 
 PatientInput = Patient | str | Path | Graph
+T = TypeVar("T")
 
 
 def recommend(
@@ -93,7 +96,7 @@ def recommend_many(
         raise ReasonerError(f"unknown engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}")
     gl = guideline or load_guideline()
     min_rank = _DRAFT_RANK if include_drafts else _APPROVED_RANK
-    for chunk in _chunks(patients, chunk_size):
+    for chunk in chunked(patients, chunk_size):
         outcomes: list[Recommendations | InputError | None] = [None] * len(chunk)
         by_date: dict[date, list[tuple[int, Patient]]] = {}
         for index, item in enumerate(chunk):
@@ -115,14 +118,10 @@ def recommend_many(
             yield outcome
 
 
-def _chunks(items: Iterable[PatientInput], size: int) -> Iterator[list[PatientInput]]:
-    chunk: list[PatientInput] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last may be shorter; a size below 1 counts as 1, so nothing is dropped)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, max(1, size))):
         yield chunk
 
 

@@ -22,10 +22,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from reasoner.bindings import prebind
 from reasoner.errors import GuidelineError, Violation
 from reasoner.namespaces import GR, RDF, RDFS, SH
 from reasoner.owl2rl import TripleIndex
-from reasoner.oxi import from_ox, prebind, to_quads
+from reasoner.oxi import from_ox, to_quads
 
 __all__ = ["CompiledShapes", "display_name"]
 

@@ -25,11 +25,12 @@ from reasoner.synth import synthetic_patient
 from reasoner.validate import Vocabulary
 
 GL = reasoner.load_guideline()
+CLOSURE = GL.closure_index()  # built once: the guideline's closure, indexed
 URGENT = 3  # gr:Urgent and gr:AtThisEncounter; gr:Emergency is 4
 FIELDS = sorted(f for f in GL.graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
 # Finding classes a patient record may use (the guideline's vocabulary) that are red flags.
 RED_FLAGS = sorted(
-    {c for f in FIELDS for c in GL.closure().subjects(RDFS.subClassOf, f)} & Vocabulary.of(GL).findings, key=str
+    {c for f in FIELDS for c in CLOSURE.subjects(RDFS.subClassOf, f)} & Vocabulary.of(GL).findings, key=str
 )
 REASSURANCE = {"LBP-IMG-01", "LBP-IMG-02", "LBP-IMG-03", "LBP-IMG-10"}
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,7 +69,7 @@ def _finding(patient: Patient, cls: URIRef, status: URIRef, name: str, on: date)
 
 
 def _has_back_pain(patient: Patient) -> bool:
-    kinds = set(GL.closure().subjects(RDFS.subClassOf, LBP.BackPainFinding))
+    kinds = set(CLOSURE.subjects(RDFS.subClassOf, LBP.BackPainFinding))
     g = patient.graph
     return any((r, GR.status, GR.Present) in g and kinds & set(g.objects(r, RDF.type)) for r in g.subjects())
 
@@ -114,7 +115,7 @@ def test_blocked_advice_never_appears_as_advice(seed: int) -> None:
 @given(seed=st.integers(0, 10**6), field=st.sampled_from(FIELDS))
 def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) -> None:
     base = _patient(seed)
-    documented = [r for cls in [field, *GL.closure().subjects(RDFS.subClassOf, field)] for r in _records(base, cls)]
+    documented = [r for cls in [field, *CLOSURE.subjects(RDFS.subClassOf, field)] for r in _records(base, cls)]
     graph = Graph()
     for s, p, o in base.graph:
         if s not in documented and o not in documented:
@@ -125,12 +126,11 @@ def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) ->
     quiet, said = reasoner.recommend(silent, guideline=GL), reasoner.recommend(explicit, guideline=GL)
     assert {r.identifier for r in quiet.recommendations} == {r.identifier for r in said.recommendations}
     fired = {r.identifier for r in quiet.recommendations}
-    closure = GL.closure_index()
-    if (field, RDFS.subClassOf, LBP.ScreenRedFlag) in closure:
+    if (field, RDFS.subClassOf, LBP.ScreenRedFlag) in CLOSURE:
         assert REASSURANCE.isdisjoint(fired)
-    if (field, RDFS.subClassOf, LBP.CaudaEquinaField) in closure and _has_back_pain(silent):
+    if (field, RDFS.subClassOf, LBP.CaudaEquinaField) in CLOSURE and _has_back_pain(silent):
         assert "LBP-ASSESS-03" in fired
-    kinds = {field, *closure.subjects(RDFS.subClassOf, field)}
+    kinds = {field, *CLOSURE.subjects(RDFS.subClassOf, field)}
     implied = {s for s, _, o in quiet.derived.triples((None, RDF.type, None)) if o in kinds}  # e.g. from laterality
     if not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
         assert str(field) in {m.finding for m in quiet.missing}
