@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TypeAlias
 
 import pyoxigraph as ox
@@ -92,8 +93,9 @@ def _convert(value: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         raise QueryError(f"cannot bind {value!r}: {exc}") from exc
 
 
-def _tokens(text: str) -> list[tuple[str, str, int]]:
-    return [(m.lastgroup or "", m.group(), m.end()) for m in _TOKEN.finditer(text)]
+@lru_cache(maxsize=512)  # the engine and the shapes bind the same few guideline queries over and over
+def _tokens(text: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple((m.lastgroup or "", m.group(), m.end()) for m in _TOKEN.finditer(text))
 
 
 def refuse_service(text: str) -> None:
@@ -135,7 +137,7 @@ def prebind(text: str, bindings: Mapping[str, Sequence[Node]], *, source: str) -
         raise GuidelineError(f"{source}: {exc}") from exc
 
 
-def _with_values(text: str, tokens: list[tuple[str, str, int]], rows: dict[str, list[Term]]) -> str:
+def _with_values(text: str, tokens: tuple[tuple[str, str, int], ...], rows: dict[str, list[Term]]) -> str:
     names = sorted(rows)
     table: list[tuple[Term, ...]] = [()]
     for name in names:
@@ -146,7 +148,7 @@ def _with_values(text: str, tokens: list[tuple[str, str, int]], rows: dict[str, 
     return f"{text[:at]} VALUES ({head}) {{ {block} }} {text[at:]}"
 
 
-def _pattern_start(tokens: list[tuple[str, str, int]]) -> int:
+def _pattern_start(tokens: tuple[tuple[str, str, int], ...]) -> int:
     """The offset just after the "{" that opens the query's outermost WHERE group."""
     form, template, braces, parens = "", False, 0, 0
     for kind, value, end in tokens:

@@ -19,14 +19,14 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.bindings import prebind
 from reasoner.errors import ReasonerError
 from reasoner.guideline import Guideline
-from reasoner.namespaces import GR, XSD
+from reasoner.namespaces import GR, RDF, XSD
 from reasoner.owl2rl import TBox, Triple, expand_with_owlrl
 from reasoner.oxi import from_ox, substitute, to_quads
 from reasoner.patient import Patient
 from reasoner.queries import feature_rules, rule_query
+from reasoner.rule_table import RuleTable
 
 __all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]
 
@@ -136,10 +136,10 @@ class OwlrlEngine:
 
 
 class _Compiled:
-    """A guideline compiled for the fast path: T-box tables and a store holding the guideline's two graphs."""
+    """A guideline compiled for the fast path: T-box and rule tables, and a store holding the asserted guideline
+    (all the feature rules read)."""
 
     ASSERTED = ox.NamedNode("urn:guideline-reasoner:asserted")
-    INFERRED = ox.NamedNode("urn:guideline-reasoner:inferred")
 
     def __init__(self, gl: Guideline) -> None:
         TBox.refuse_unsupported(gl.graph, where=f"guideline {gl.iri} ({gl.version})")
@@ -148,8 +148,8 @@ class _Compiled:
         self.guideline_facts = self.tbox.closure  # the same closure, already indexed by the T-box
         self.store = ox.Store()
         self.store.extend(to_quads(gl.graph, self.ASSERTED))
-        self.store.extend(to_quads(gl.inferred, self.INFERRED))
         self.guideline_asserted = set(gl.graph)
+        self.rules = RuleTable(self.tbox.closure)
 
 
 @cache
@@ -158,7 +158,8 @@ def _compiled(gl: Guideline) -> _Compiled:
 
 
 class CompiledEngine:
-    """Fast path: features and rules in Oxigraph over the precompiled guideline; OWL 2 RL by reasoner.owl2rl."""
+    """Fast path: feature rules in Oxigraph over the precompiled guideline, OWL 2 RL by reasoner.owl2rl, and the
+    recommendation rules as tables (reasoner.rule_table)."""
 
     name = "compiled"
     _lock = threading.Lock()
@@ -192,28 +193,16 @@ class CompiledEngine:
                 store.extend(to_quads(new, work))
                 derived.update(new)
             abox = c.tbox.close(asserted | derived)
-            # The recommendation rules read the patient node's classes (OWL reasons records into patient classes), so
-            # only inferences about patient nodes go back into the store: inserting is the costliest step here.
-            heads = {p.iri for p in patients}
-            inferred = [t for t in abox.triples if t[0] in heads and t not in asserted and t not in derived]
-            store.extend(to_quads(inferred, work))
-            found = []
-            for name in _RULES:
-                rule = rule_query(name)
-                query = substitute(rule.text, {"minRank": Literal(min_rank), "jurisdiction": jurisdiction})
-                query = prebind(query, {"patient": [p.iri for p in patients]}, source=str(rule.path))
-                rows = cast(
-                    Iterable[ox.QuerySolution], store.query(query, default_graph=[c.ASSERTED, c.INFERRED, work])
-                )
-                found.append(_grouped((from_ox(r[0]), from_ox(r[1]), from_ox(r[2])) for r in rows))
         finally:
             store.remove_graph(work)
         facts = Facts(abox, c.guideline_facts)
         per_patient = owner.split(derived, source="feature rules")
-        return [
-            Evaluation(found[0].get(str(p.iri), {}), found[1].get(str(p.iri), {}), facts, per_patient[i])
-            for i, p in enumerate(patients)
-        ]
+        out = []
+        for i, p in enumerate(patients):
+            classes = {str(t) for t in abox.objects(p.iri, RDF.type)}
+            applied, blocked = c.rules.evaluate(classes, min_rank=min_rank, jurisdiction=str(jurisdiction))
+            out.append(Evaluation(applied, blocked, facts, per_patient[i]))
+        return out
 
 
 class _Owners:

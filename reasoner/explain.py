@@ -73,11 +73,17 @@ class Explainer:
 
     def __init__(self, axioms: Axioms, closed: Facts, asserted: Graph) -> None:
         self.axioms, self.closed, self.asserted = axioms, closed, set(asserted)
+        # One patient's recommendations share most of their classes: walk each once.
+        self._explained: dict[tuple[Node, Node], Explanation] = {}
+        self._satisfied: dict[tuple[Node, Node], bool] = {}
 
     def explain(self, node: Node, cls: Node) -> Explanation:
-        out = Explanation()
-        self._walk(node, cls, out, set())
-        return out
+        """A fresh Explanation (callers may merge into it)."""
+        done = self._explained.get((node, cls))
+        if done is None:
+            done = self._explained[(node, cls)] = Explanation()
+            self._walk(node, cls, done, set())
+        return Explanation(list(done.facts), list(done.via))
 
     # -- the walk ------------------------------------------------------------------------------------------
 
@@ -113,6 +119,12 @@ class Explainer:
                     self._walk(value, filler, out, seen)
 
     def satisfies(self, node: Node, cls: Node) -> bool:
+        known = self._satisfied.get((node, cls))
+        if known is None:
+            known = self._satisfied[(node, cls)] = self._satisfies(node, cls)
+        return known
+
+    def _satisfies(self, node: Node, cls: Node) -> bool:
         ax = self.axioms
         if isinstance(cls, URIRef):
             return (node, _TYPE, cls) in self.closed
