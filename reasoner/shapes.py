@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from reasoner.bindings import prebind
 from reasoner.errors import GuidelineError, Violation
-from reasoner.namespaces import GR, RDF, RDFS, SH
+from reasoner.namespaces import GR, RDF, RDFS, SH, XSD
 from reasoner.owl2rl import TripleIndex
 from reasoner.oxi import from_ox, to_quads
 
@@ -129,6 +129,8 @@ class CompiledShapes:
             return [self._shape(m) for m in Collection(self._graph, value)]
         if component == SH.node:
             return self._shape(value)
+        if component == SH.nodeKind and value not in _NODE_KINDS:
+            raise GuidelineError(f"{self.source}: sh:nodeKind {display_name(value)} is not a SHACL node kind")
         return value
 
     def _sparql(self, node: Node) -> _SparqlConstraint:
@@ -217,12 +219,28 @@ def _compare(value: Node, bound: Node, test: Callable[[Any, Any], bool]) -> bool
 
 
 def _datatype_ok(value: Node, datatype: Node) -> bool:
-    return isinstance(value, Literal) and value.datatype == datatype and not value.ill_typed
+    """SHACL 4.1.1; a literal without datatype or language tag is an xsd:string (RDF 1.1)."""
+    if not isinstance(value, Literal) or value.ill_typed:
+        return False
+    if value.datatype is None:
+        return datatype == (RDF.langString if value.language else XSD.string)
+    return value.datatype == datatype
+
+
+# SHACL 4.1.2: the node kinds each sh:nodeKind value admits.
+_NODE_KINDS: dict[Node, tuple[type, ...]] = {
+    SH.IRI: (URIRef,),
+    SH.BlankNode: (BNode,),
+    SH.Literal: (Literal,),
+    SH.BlankNodeOrIRI: (BNode, URIRef),
+    SH.BlankNodeOrLiteral: (BNode, Literal),
+    SH.IRIOrLiteral: (URIRef, Literal),
+}
 
 
 _Check = Callable[[TripleIndex, CompiledShapes, Node, list[Node], Any], bool]
 _COMPONENT_CHECKS: dict[str, _Check] = {
-    str(SH.nodeKind): lambda g, s, v, vs, p: p != SH.IRI or isinstance(v, URIRef),
+    str(SH.nodeKind): lambda g, s, v, vs, p: isinstance(v, _NODE_KINDS[p]),
     str(SH.minCount): lambda g, s, v, vs, p: len(vs) >= int(p),
     str(SH.maxCount): lambda g, s, v, vs, p: len(vs) <= int(p),
     str(SH.datatype): lambda g, s, v, vs, p: _datatype_ok(v, p),

@@ -14,6 +14,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
 
 from reasoner import load
+from reasoner.errors import GuidelineError
 from reasoner.namespaces import RDF, SH
 from reasoner.shapes import CompiledShapes, display_name
 from tests.conftest import ROOT
@@ -57,3 +58,46 @@ def test_invalid_fixtures_agree_with_pyshacl(text: str, tmp_path: Path) -> None:
 def test_valid_corpus_agrees_with_pyshacl(patient: object) -> None:
     data = load(patient.source).graph  # type: ignore[attr-defined]
     assert _compiled(data) == _pyshacl(data) == set()
+
+
+_KINDS_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <https://example.org/> .
+ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+  sh:property [ sh:path ex:name ; sh:datatype xsd:string ] ;
+  sh:property [ sh:path ex:iri ; sh:nodeKind sh:IRI ] ;
+  sh:property [ sh:path ex:blank ; sh:nodeKind sh:BlankNode ] ;
+  sh:property [ sh:path ex:lit ; sh:nodeKind sh:Literal ] ;
+  sh:property [ sh:path ex:bi ; sh:nodeKind sh:BlankNodeOrIRI ] ;
+  sh:property [ sh:path ex:bl ; sh:nodeKind sh:BlankNodeOrLiteral ] ;
+  sh:property [ sh:path ex:il ; sh:nodeKind sh:IRIOrLiteral ] .
+"""
+_KINDS_DATA = """
+@prefix ex: <https://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a a ex:T ; ex:name "plain", "typed"^^xsd:string, "tagged"@en, 3 ;
+  ex:iri ex:x, "x", [] ; ex:blank ex:x, "x", [] ; ex:lit ex:x, "x", [] ;
+  ex:bi ex:x, "x", [] ; ex:bl ex:x, "x", [] ; ex:il ex:x, "x", [] .
+"""
+
+
+def test_datatype_and_every_node_kind_agree_with_pyshacl() -> None:
+    """Regression: a plain literal is an xsd:string, and every sh:nodeKind is enforced (sh:IRI only, before)."""
+    shapes_graph, data = Graph().parse(data=_KINDS_SHAPES, format="turtle"), Graph().parse(data=_KINDS_DATA)
+    compiled = CompiledShapes(shapes_graph, source="kinds.ttl").check(data)
+    _, report, _ = pyshacl_validate(data, shacl_graph=shapes_graph)
+    expected = {
+        (
+            display_name(report.value(r, SH.focusNode)),
+            display_name(report.value(r, SH.resultPath)),
+            report.value(r, SH.value),
+        )
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    }
+    assert len(compiled) == len(expected) == 11  # 2 bad names; 9 values of the wrong kind (non-blank values vary)
+    assert {(v.focus, v.path) for v in compiled} == {(f, p) for f, p, _ in expected}
+
+
+def test_an_unknown_node_kind_is_refused() -> None:
+    bad = _KINDS_SHAPES.replace("sh:nodeKind sh:IRI ]", "sh:nodeKind sh:Iri ]")
+    with pytest.raises(GuidelineError, match="sh:Iri is not a SHACL node kind"):
+        CompiledShapes(Graph().parse(data=bad, format="turtle"), source="kinds.ttl")
