@@ -24,8 +24,9 @@ from rdflib import URIRef
 from reasoner._files import write_atomically
 from reasoner.builder import PatientBuilder
 from reasoner.guideline import Guideline
-from reasoner.namespaces import GR, LBP, XSD
+from reasoner.namespaces import LBP
 from reasoner.patient import Patient
+from reasoner.rdfio import serialize
 from reasoner.scenarios import SCENARIOS, build
 from reasoner.validate import Vocabulary
 
@@ -78,11 +79,7 @@ def write_cohort(
     paths = []
     for index, patient in enumerate(synthetic_patients(guideline, count, seed=seed, prefix=prefix)):
         path = out_dir / f"{prefix}-{seed}-{index:06d}.ttl"
-        graph = patient.graph
-        graph.bind("gr", GR)
-        graph.bind("lbp", LBP)
-        graph.bind("xsd", XSD)
-        write_atomically(path, graph.serialize(format="turtle").encode("utf-8"))
+        write_atomically(path, serialize(patient.graph, "turtle").encode("utf-8"))  # literals exactly as built
         paths.append(path)
     return paths
 
