@@ -30,7 +30,7 @@ from rdflib.term import Node
 from reasoner.errors import GuidelineError, QueryError
 from reasoner.oxi import to_ox
 
-__all__ = ["Bound", "Substitution", "Value", "bind", "prebind", "refuse_service", "to_term"]
+__all__ = ["Bound", "Substitution", "Value", "bind", "prebind", "to_term"]
 
 Term: TypeAlias = ox.NamedNode | ox.Literal
 Substitution: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -98,15 +98,9 @@ def _tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     return tuple((m.lastgroup or "", m.group(), m.end()) for m in _TOKEN.finditer(text))
 
 
-def refuse_service(text: str) -> None:
-    """Raise QueryError when the query uses SERVICE (outside strings, IRIs and comments)."""
-    if any(kind == "word" and value.upper() == "SERVICE" for kind, value, _ in _tokens(text)):
-        raise QueryError("SERVICE is not allowed: queries run on the local store only")
-
-
 def bind(text: str, bindings: Mapping[str, Value], projected: set[str]) -> Bound:
-    """Bind each parameter: by substitution when `projected` holds its name and it has one value, else by VALUES."""
-    refuse_service(text)
+    """Bind each parameter: by substitution when `projected` holds its name and it has one value, else by VALUES.
+    What the query may do is reasoner.sparql_guard's to check, before binding."""
     tokens = _tokens(text)
     present = {value[1:] for kind, value, _ in tokens if kind == "var"}
     substitutions: dict[ox.Variable, Substitution] = {}
@@ -129,8 +123,8 @@ def bind(text: str, bindings: Mapping[str, Value], projected: set[str]) -> Bound
 
 def prebind(text: str, bindings: Mapping[str, Sequence[Node]], *, source: str) -> str:
     """Bind each variable to any of its values by a VALUES block at the top of the outermost WHERE group: how the
-    engine pre-binds a rule file's ?patient and the shapes a SHACL-SPARQL constraint's $this. Those queries are
-    guideline files, so one that cannot be bound is a GuidelineError naming `source`."""
+    compiled shapes bind a SHACL-SPARQL constraint's $this. Those queries are guideline files, so one that cannot be
+    bound is a GuidelineError naming `source`."""
     try:
         return bind(text, {name: list(values) for name, values in bindings.items()}, projected=set()).text
     except QueryError as exc:

@@ -4,6 +4,8 @@ generic recommendation rules (queries/rules/*.rq)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -12,8 +14,10 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from reasoner._paths import data_dir
+from reasoner.errors import GuidelineError, QueryError
+from reasoner.sparql_guard import guard
 
-__all__ = ["RuleQuery", "feature_rules", "rule_query"]
+__all__ = ["RuleQuery", "feature_rules", "header_fields", "rule_query"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,13 @@ class RuleQuery:
 
 
 def _read(path: Path) -> RuleQuery:
-    return RuleQuery(name=path.stem, path=path, text=path.read_text(encoding="utf-8"))
+    """The query file, refused (GuidelineError naming it) when it does what no query may, such as SERVICE."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        guard(text)
+    except QueryError as exc:
+        raise GuidelineError(f"{path}: {exc}") from exc
+    return RuleQuery(name=path.stem, path=path, text=text)
 
 
 @cache
@@ -40,3 +50,23 @@ def feature_rules() -> tuple[RuleQuery, ...]:
 @cache
 def rule_query(name: str) -> RuleQuery:
     return _read(data_dir("queries") / "rules" / f"{name}.rq")
+
+
+_FIELD = re.compile(r"^#\s*([A-Z][a-z]+):\s*(.*)$")
+_MORE = re.compile(r"^#\s{2,}(\S.*)$")
+
+
+def header_fields(text: str, names: Iterable[str]) -> dict[str, str]:
+    """The `# Name: value` fields of a query file's leading comment (a line indented two spaces or more continues
+    the field above), for the fields in `names`; one left out or empty is absent from the result."""
+    wanted, fields, current = set(names), dict[str, str](), ""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        found, more = _FIELD.match(line), _MORE.match(line)
+        if found:
+            current = found[1]
+            fields[current] = found[2].strip()
+        elif more and current:
+            fields[current] += " " + more[1].strip()
+    return {k: v for k, v in fields.items() if k in wanted and v}

@@ -23,13 +23,12 @@ from rdflib import URIRef
 
 from reasoner._paths import data_dir
 from reasoner.errors import QueryError
+from reasoner.queries import header_fields
 from reasoner.store import Rows, open_store, serialize_query
 from reasoner.store import query as run
 
-__all__ = ["ResearchQuery", "load_query", "queries", "run_query"]
+__all__ = ["ResearchQuery", "load_query", "parameter", "queries", "run_query"]
 
-_FIELD = re.compile(r"^#\s*(Question|Parameters|Row):\s*(.*)$")
-_MORE = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAMETER = re.compile(r"\?(\w+)\s*(?:and\s*\?(\w+)\s*)?\((optional|required)\)")
 
 
@@ -55,17 +54,7 @@ class ResearchQuery:
 def load_query(path: Path) -> ResearchQuery:
     """Read one query file and its header; a header without its three fields is a QueryError naming the file."""
     text = path.read_text(encoding="utf-8")
-    fields: dict[str, str] = {}
-    current = ""
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        found, more = _FIELD.match(line), _MORE.match(line)
-        if found:
-            current = found[1]
-            fields[current] = found[2].strip()
-        elif more and current:
-            fields[current] += " " + more[1].strip()
+    fields = header_fields(text, ("Question", "Parameters", "Row"))
     missing = [f for f in ("Question", "Parameters", "Row") if not fields.get(f)]
     if missing:
         raise QueryError(f"{path}: the header comment lacks {', '.join(missing)}")
@@ -79,8 +68,9 @@ def queries(root: Path | None = None) -> dict[str, ResearchQuery]:
     return {p.stem: load_query(p) for p in sorted(base.glob("*.rq"))}
 
 
-def run_query(query: str, store_path: Path, *, fmt: str = "table", params: tuple[str, ...] = ()) -> str:
-    """Run a research query by name, a .rq file or query text over the store at `store_path` (opened read-only).
+def run_query(query: str, store_path: str | Path, *, fmt: str = "table", params: tuple[str, ...] = ()) -> str:
+    """Run a research query by name, a .rq file or query text over the store at `store_path` (a directory, opened
+    read-only, or a SPARQL server's URL: see reasoner.store.open_store).
     `params` are "name=value" strings: <...> binds an IRI, anything else a string literal. Returns the answer as a
     text table, or serialised by Oxigraph (csv, tsv, json, xml)."""
     known = queries()
@@ -91,23 +81,24 @@ def run_query(query: str, store_path: Path, *, fmt: str = "table", params: tuple
         text = Path(query).read_text(encoding="utf-8")
     else:
         text = query
-    bindings = dict(_parameter(p) for p in params)
+    bindings = dict(parameter(p) for p in params)
     lacking = [n for n in (named.required if named else ()) if n not in bindings]
     if lacking:
         raise QueryError(f"query {query!r} needs --param for: {', '.join(lacking)}")
-    store = open_store(store_path, read_only=True)
-    if fmt != "table":
-        return serialize_query(store, text, bindings=bindings, format=fmt).decode("utf-8")
-    answer = run(store, text, bindings=bindings)
+    with open_store(store_path, read_only=True) as store:
+        if fmt != "table":
+            return serialize_query(store, text, bindings=bindings, format=fmt).decode("utf-8")
+        answer = run(store, text, bindings=bindings)
     if not isinstance(answer, Rows):
         return answer.serialize(format="turtle") if hasattr(answer, "serialize") else f"{answer}\n"
     return _table(answer)
 
 
-def _parameter(text: str) -> tuple[str, URIRef | str]:
+def parameter(text: str) -> tuple[str, URIRef | str]:
+    """A "NAME=VALUE" parameter as a binding: <...> binds an IRI, anything else a string literal."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise QueryError(f"--param {text!r}: expected NAME=VALUE")
+        raise QueryError(f"parameter {text!r}: expected NAME=VALUE")
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
         return name.strip().lstrip("?"), URIRef(value[1:-1])
