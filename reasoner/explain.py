@@ -56,16 +56,32 @@ class Axioms:
     """The class axioms of a guideline, read once into lookups (the explanation walk is on every patient's path)."""
 
     def __init__(self, tbox: Graph) -> None:
-        self.definitions: dict[Node, list[Node]] = {}
-        for cls in {*tbox.subjects(OWL.equivalentClass, None), *tbox.objects(None, RDFS.subClassOf)}:
-            defs: list[Node] = list(tbox.objects(cls, OWL.equivalentClass))
-            subs = sorted(tbox.subjects(RDFS.subClassOf, cls), key=lambda n: (isinstance(n, URIRef), str(n)))
-            self.definitions[cls] = defs + subs
         self.intersections = {n: list(Collection(tbox, h)) for n, h in tbox.subject_objects(OWL.intersectionOf)}
         self.unions = {n: list(Collection(tbox, h)) for n, h in tbox.subject_objects(OWL.unionOf)}
         self.on_property = dict(tbox.subject_objects(OWL.onProperty))
         self.has_value = dict(tbox.subject_objects(OWL.hasValue))
         self.some_values = dict(tbox.subject_objects(OWL.someValuesFrom))
+        # Definitions in an order that depends on what they say, not on blank-node labels or file layout, so the
+        # same patient always gets the same explanation: class expressions first, then named subclasses.
+        self.definitions: dict[Node, list[Node]] = {}
+        for cls in {*tbox.subjects(OWL.equivalentClass, None), *tbox.objects(None, RDFS.subClassOf)}:
+            defs = {*tbox.objects(cls, OWL.equivalentClass), *tbox.subjects(RDFS.subClassOf, cls)} - {cls}
+            self.definitions[cls] = sorted(defs, key=lambda n: (isinstance(n, URIRef), self.render(n)))
+
+    def render(self, expression: Node, depth: int = 0) -> str:
+        """A class expression as text with no blank-node labels in it (a sort key)."""
+        if isinstance(expression, URIRef) or depth > 16:
+            return str(expression)
+        if expression in self.intersections:
+            return "and(" + ",".join(self.render(m, depth + 1) for m in self.intersections[expression]) + ")"
+        if expression in self.unions:
+            return "or(" + ",".join(self.render(m, depth + 1) for m in self.unions[expression]) + ")"
+        prop = self.on_property.get(expression)
+        if expression in self.has_value:
+            return f"value({prop},{self.has_value[expression]})"
+        if expression in self.some_values:
+            return f"some({prop},{self.render(self.some_values[expression], depth + 1)})"
+        return "?"
 
 
 class Explainer:
@@ -95,10 +111,11 @@ class Explainer:
         if isinstance(cls, URIRef):
             if (node, _TYPE, cls) not in self.asserted and cls not in _SILENT:
                 out.add_via(cls)
-            for definition in ax.definitions.get(cls, ()):
-                if self.satisfies(node, definition):
-                    self._walk(node, definition, out, seen)
-                    return
+            # Every class expression the node satisfies is a sufficient reason: name them all. Named subclasses
+            # only stand for their own definitions, so the first one satisfied is walked when no expression is.
+            met = [d for d in ax.definitions.get(cls, ()) if self.satisfies(node, d)]
+            for definition in [d for d in met if not isinstance(d, URIRef)] or met[:1]:
+                self._walk(node, definition, out, seen)
             return
         if cls in ax.intersections:
             for m in ax.intersections[cls]:

@@ -13,10 +13,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.engine import ENGINES, Evaluation
-from reasoner.errors import InputError, ReasonerError
+from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
 from reasoner.explain import Axioms, Explainer
 from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
-from reasoner.namespaces import GR, RDF, RDFS
+from reasoner.namespaces import GR, PROV, RDF, RDFS
 from reasoner.patient import Patient, load, skolemize
 from reasoner.result import (
     AppliedRecommendation,
@@ -29,6 +29,7 @@ from reasoner.result import (
     Suppressed,
     Target,
 )
+from reasoner.safeguards import evaluate_guarded
 from reasoner.validate import validate
 
 __all__ = ["JURISDICTIONS", "chunked", "recommend", "recommend_many"]
@@ -108,11 +109,16 @@ def recommend_many(
                 continue
             by_date.setdefault(as_of or data.assessed_on or date.today(), []).append((index, data))
         for when, group in by_date.items():
-            found = ENGINES[engine].evaluate_many(
-                gl, [p for _, p in group], as_of=when, min_rank=min_rank, jurisdiction=JURISDICTIONS[jurisdiction]
-            )
+            found = evaluate_guarded(  # patients that share a node apart; the reasoning budget per patient
+                ENGINES[engine], gl, [p for _, p in group], as_of=when, min_rank=min_rank,
+                jurisdiction=JURISDICTIONS[jurisdiction],
+            )  # fmt: skip
             for (index, data), evaluation in zip(group, found, strict=True):
-                outcomes[index] = _Assembler(gl, data, evaluation).build(when, engine, jurisdiction)
+                outcomes[index] = (
+                    evaluation
+                    if isinstance(evaluation, CannotEvaluateError)
+                    else _Assembler(gl, data, evaluation).build(when, engine, jurisdiction)
+                )
         for outcome in outcomes:
             assert outcome is not None
             yield outcome
@@ -137,6 +143,7 @@ class _Assembler:
         self.gl, self.patient, self.found = gl, patient, found
         self.closed, self.derived = found.facts, found.derived
         self.explainer = Explainer(_axioms(gl), found.facts, patient.graph)
+        self._labels: dict[Node, str] = {}
 
     def build(self, when: date, engine: str, jurisdiction: str) -> Recommendations:
         recs = sorted(
@@ -159,6 +166,7 @@ class _Assembler:
             missing=self._missing(recs, sups),
             prior_treatments=self._prior_treatments(),
             derived=self.derived,
+            unmapped=list(self.patient.unmapped),
         )
 
     def _order(self, rec: AppliedRecommendation) -> tuple[int, bool, int, str]:
@@ -174,6 +182,7 @@ class _Assembler:
                 explanation.merge(self.explainer.explain(self.patient.iri, URIRef(extra)))
         primary = spec.primary
         target = URIRef(spec.target)
+        patient_label, patient_explanation = self._patient_text(URIRef(spec.iri))
         return AppliedRecommendation(
             id=spec.iri,
             identifier=spec.identifier,
@@ -210,6 +219,8 @@ class _Assembler:
             review_status=spec.review_status,
             rationale=spec.rationale,
             pitfalls=list(spec.pitfalls),
+            patient_label=patient_label,
+            patient_explanation=patient_explanation,
         )
 
     def _suppressed(self, spec: RecommendationSpec, by: list[str]) -> Suppressed:
@@ -240,7 +251,8 @@ class _Assembler:
                 {r.id for r in recs if any(f.iri == iri for f in r.because)}
                 | {s.id for s in sups if any(f.iri == iri for f in s.because)}
             )
-            out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri))
+            plain = _opt_str(self.gl.graph.value(fields[0], GR.patientLabel))
+            out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri, plain))
         return sorted(out, key=lambda m: m.label)
 
     def _headline(self, recs: list[AppliedRecommendation]) -> str:
@@ -305,10 +317,24 @@ class _Assembler:
         source = self.patient.graph if (node, None, None) in self.patient.graph else self.derived
         return sorted(t for t in source.objects(node, _TYPE) if isinstance(t, URIRef) and t not in _GENERIC_TYPES)
 
+    def _patient_text(self, rec: URIRef) -> tuple[str | None, str | None]:
+        """The plain-language label and explanation, or none for a recommendation meant for clinicians only."""
+        g = self.gl.graph
+        if g.value(rec, GR.clinicianOnly) == Literal(True):
+            return None, None
+        return _opt_str(g.value(rec, GR.patientLabel)), _opt_str(g.value(rec, GR.patientExplanation))
+
     def _fact(self, node: Node) -> Fact:
-        return Fact(str(node), self._label(node))
+        source = self.patient.graph.value(node, PROV.wasDerivedFrom)  # the FHIR resource a record was read from
+        return Fact(str(node), self._label(node), str(source) if isinstance(source, URIRef) else None)
 
     def _label(self, node: Node) -> str:
+        label = self._labels.get(node)
+        if label is None:
+            label = self._labels[node] = self._describe(node)
+        return label
+
+    def _describe(self, node: Node) -> str:
         g, gl = self.closed, self.gl
         given = self.patient.graph.value(node, RDFS.label)
         if given is not None:
@@ -345,3 +371,7 @@ class _Assembler:
             unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
             return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"
         return kinds
+
+
+def _opt_str(value: Node | None) -> str | None:
+    return str(value) if value is not None else None

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
-from reasoner.namespaces import DCTERMS, DERIVED, GR, PROV, RDF, RDFS, XSD
+from reasoner.namespaces import DCTERMS, DERIVED, GR, OWL, PROV, RDF, RDFS, XSD
+from reasoner.patient import UnmappedCode
 
 __all__ = [
     "AppliedRecommendation",
@@ -23,17 +25,24 @@ __all__ = [
 ]
 
 SOFTWARE = "guideline-reasoner 0.1.0"
+# Review statuses by their notation: the PROV graph says which advice was not approved (drafts applied on request).
+_REVIEW_STATUS = {"approved": GR.Approved, "under-review": GR.UnderReview, "draft": GR.Draft, "retired": GR.Retired}
 
 
 @dataclass(frozen=True)
 class Fact:
-    """A patient record (or the patient) that contributed to a conclusion."""
+    """A patient record (or the patient) that contributed to a conclusion; `source` is the input it was read from
+    when the input names one (the FHIR resource of a record read from a Bundle)."""
 
     iri: str
     label: str
+    source: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {"iri": self.iri, "label": self.label}
+        out = {"iri": self.iri, "label": self.label}
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,10 @@ class AppliedRecommendation:
     review_status: str
     rationale: str | None
     pitfalls: list[str]
+    # Plain-language text for the patient version (gr:patientLabel, gr:patientExplanation); None when the
+    # recommendation is for clinicians only (gr:clinicianOnly) or has none.
+    patient_label: str | None = None
+    patient_explanation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,6 +168,7 @@ class Missing:
     label: str
     needed_for: list[str]
     record: str
+    patient_label: str | None = None  # the finding in plain language (gr:patientLabel), for the patient version
 
     def to_json(self) -> dict[str, Any]:
         return {"finding": self.finding, "label": self.label, "needed_for": list(self.needed_for)}
@@ -198,6 +212,7 @@ class Recommendations:
     missing: list[Missing]
     prior_treatments: list[PriorTreatment] = field(default_factory=list)
     derived: Graph = field(default_factory=Graph, repr=False)
+    unmapped: list[UnmappedCode] = field(default_factory=list)
 
     def by_identifier(self) -> dict[str, AppliedRecommendation]:
         return {r.identifier: r for r in self.recommendations}
@@ -218,12 +233,18 @@ class Recommendations:
             "recommendations": [r.to_json() for r in self.recommendations],
             "suppressed": [s.to_json() for s in self.suppressed],
             "missing": [m.to_json() for m in self.missing],
+            "unmapped": [u.to_json() for u in self.unmapped],
         }
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, *, audience: str = "clinician") -> str:
         from reasoner.report import markdown
 
-        return markdown(self)
+        return markdown(self, audience=audience)
+
+    def to_html(self, *, audience: str = "clinician") -> str:
+        from reasoner.report_html import html
+
+        return html(self, audience=audience)
 
     @property
     def run_iri(self) -> URIRef:
@@ -237,65 +258,80 @@ class Recommendations:
         g = Graph()
         g.bind("gr", GR)
         g.bind("prov", PROV)
+        for triple in self.triples():
+            g.add(triple)
+        return g
+
+    def triples(self) -> list[tuple[Node, Node, Node]]:
+        """The triples of `to_graph()` without building an rdflib Graph (the batch writes them straight to the
+        store; building the Graph costs more than deriving the recommendations)."""
+        out: list[tuple[Node, Node, Node]] = []
+        add = out.append
         run, patient, version = self.run_iri, URIRef(self.patient), URIRef(self.guideline.version_iri)
         agent = DERIVED["agent/" + SOFTWARE.replace(" ", "/")]
-        g.add((run, RDF.type, GR.ReasoningRun))
-        g.add((run, RDF.type, PROV.Activity))
-        g.add((run, PROV.used, patient))
-        g.add((run, PROV.used, version))
-        g.add((run, GR.asOf, Literal(self.as_of, datatype=XSD.date)))
-        g.add((run, GR.engine, Literal(self.engine)))
-        g.add((run, GR.jurisdictionApplied, Literal(self.jurisdiction)))
-        g.add((run, PROV.wasAssociatedWith, agent))
-        g.add((agent, RDF.type, PROV.SoftwareAgent))
-        g.add((agent, RDFS.label, Literal(SOFTWARE)))
-        g.add((version, RDF.type, PROV.Entity))
-        g.add((version, DCTERMS.isVersionOf, URIRef(self.guideline.iri)))
+        add((run, RDF.type, GR.ReasoningRun))
+        add((run, RDF.type, PROV.Activity))
+        add((run, PROV.used, patient))
+        add((run, PROV.used, version))
+        add((run, GR.asOf, Literal(self.as_of, datatype=XSD.date)))
+        add((run, GR.engine, Literal(self.engine)))
+        add((run, GR.jurisdictionApplied, Literal(self.jurisdiction)))
+        add((run, PROV.wasAssociatedWith, agent))
+        add((agent, RDF.type, PROV.SoftwareAgent))
+        add((agent, RDFS.label, Literal(SOFTWARE)))
+        add((version, RDF.type, PROV.Entity))
+        add((version, DCTERMS.isVersionOf, URIRef(self.guideline.iri)))
+        add((version, OWL.versionInfo, Literal(self.guideline.version)))
         base = str(run)
         for rec in self.recommendations:
             node = URIRef(f"{base}/rec/{rec.identifier}")
-            g.add((node, RDF.type, GR.PatientRecommendation))
-            g.add((node, RDF.type, PROV.Entity))
-            g.add((node, RDFS.label, Literal(rec.label)))
-            g.add((node, GR.recommendation, URIRef(rec.id)))
-            g.add((node, GR.patient, patient))
-            g.add((node, GR.guidelineVersion, version))
-            g.add((node, PROV.wasGeneratedBy, run))
-            g.add((node, PROV.wasDerivedFrom, URIRef(rec.id)))
+            add((node, RDF.type, GR.PatientRecommendation))
+            add((node, RDF.type, PROV.Entity))
+            add((node, RDFS.label, Literal(rec.label)))
+            add((node, GR.recommendation, URIRef(rec.id)))
+            add((node, GR.patient, patient))
+            add((node, GR.guidelineVersion, version))
+            add((node, GR.reviewStatus, _REVIEW_STATUS.get(rec.review_status, GR.Draft)))
+            add((node, PROV.wasGeneratedBy, run))
+            add((node, PROV.wasDerivedFrom, URIRef(rec.id)))
             if rec.urgency:
-                g.add((node, GR.urgency, GR[rec.urgency.capitalize()]))
+                add((node, GR.urgency, GR[rec.urgency.capitalize()]))
             if rec.within_hours is not None:
-                g.add((node, GR.withinHours, Literal(rec.within_hours)))
+                add((node, GR.withinHours, Literal(rec.within_hours)))
             for fact in rec.because:
-                g.add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                if fact.source:
+                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
             for cls in rec.via:
-                g.add((node, GR.via, URIRef(cls)))
+                add((node, GR.via, URIRef(cls)))
             for src in rec.sources:
                 ev = URIRef(src.evidence)
-                g.add((node, PROV.wasDerivedFrom, ev))
-                g.add((URIRef(rec.id), GR.evidence, ev))
-                g.add((ev, GR.source, URIRef(src.iri)))
-                g.add((URIRef(src.iri), DCTERMS.bibliographicCitation, Literal(src.citation)))
+                add((node, PROV.wasDerivedFrom, ev))
+                add((URIRef(rec.id), GR.evidence, ev))
+                add((ev, GR.source, URIRef(src.iri)))
+                add((URIRef(src.iri), DCTERMS.bibliographicCitation, Literal(src.citation)))
             for name in rec.project_defined:
-                g.add((node, GR.projectDefined, Literal(name)))
+                add((node, GR.projectDefined, Literal(name)))
         for sup in self.suppressed:
             node = URIRef(f"{base}/suppressed/{sup.identifier}")
-            g.add((node, RDF.type, GR.SuppressedRecommendation))
-            g.add((node, GR.recommendation, URIRef(sup.id)))
-            g.add((node, GR.patient, patient))
-            g.add((node, PROV.wasGeneratedBy, run))
+            add((node, RDF.type, GR.SuppressedRecommendation))
+            add((node, GR.recommendation, URIRef(sup.id)))
+            add((node, GR.patient, patient))
+            add((node, PROV.wasGeneratedBy, run))
             for by in sup.by:
-                g.add((node, GR.blockedBy, URIRef(by)))
+                add((node, GR.blockedBy, URIRef(by)))
             for fact in sup.because:
-                g.add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                if fact.source:
+                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
         for miss in self.missing:
             node = URIRef(f"{base}/missing/{miss.finding.rsplit('#', 1)[-1]}")
-            g.add((node, RDF.type, GR.MissingFinding))
-            g.add((node, GR.finding, URIRef(miss.finding)))
-            g.add((node, GR.patient, patient))
-            g.add((node, PROV.wasGeneratedBy, run))
-            g.add((node, PROV.wasDerivedFrom, URIRef(miss.record)))
+            add((node, RDF.type, GR.MissingFinding))
+            add((node, GR.finding, URIRef(miss.finding)))
+            add((node, GR.patient, patient))
+            add((node, PROV.wasGeneratedBy, run))
+            add((node, PROV.wasDerivedFrom, URIRef(miss.record)))
             for rec_iri in miss.needed_for:
-                g.add((node, GR.neededFor, URIRef(rec_iri)))
-        g += self.derived
-        return g
+                add((node, GR.neededFor, URIRef(rec_iri)))
+        out.extend(self.derived)
+        return out

@@ -1,0 +1,244 @@
+"""CDS Hooks 2.0 over real HTTP on 127.0.0.1: discovery, patient-view on the seed Bundle, order-select on draft
+imaging orders, and the error statuses."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+import reasoner
+from reasoner.cds_hooks import CdsHooks
+from reasoner.serve import make_server
+from tests.test_fhir import FHIR_SEED
+
+AS_OF = date(2026, 3, 22)
+LBP = "https://w3id.org/guideline-reasoner/lbp"
+MRI_ORDER = {
+    "resourceType": "ServiceRequest",
+    "id": "draft-mri",
+    "status": "draft",
+    "intent": "order",
+    "subject": {"reference": "Patient/p2"},
+    "code": {"coding": [{"system": "http://loinc.org", "code": "30679-5", "display": "MR Lumbar spine WO contrast"}]},
+}
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    server = make_server(None, cds_hooks=CdsHooks(as_of=AS_OF))  # what `reasoner serve --cds-hooks` serves
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.url.rstrip("/")
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def _get(url: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, json.loads(response.read()), dict(response.headers)
+
+
+def _post(url: str, body: Any) -> tuple[int, dict[str, Any]]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _prefetch_by_type(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The seed Bundle split the way an EHR answers the discovery's prefetch templates (one search set per type)."""
+    keys = {
+        "Condition": "conditions",
+        "Observation": "observations",
+        "Procedure": "procedures",
+        "MedicationStatement": "medicationStatements",
+        "MedicationRequest": "medicationRequests",
+    }
+    out: dict[str, Any] = {k: {"resourceType": "Bundle", "type": "searchset", "entry": []} for k in keys.values()}
+    for entry in bundle["entry"]:
+        kind = entry["resource"]["resourceType"]
+        if kind == "Patient":
+            out["patient"] = entry["resource"]
+        else:
+            out[keys[kind]]["entry"].append(entry)
+    return out
+
+
+def _hook(hook: str, patient_id: str, prefetch: dict[str, Any], **context: Any) -> dict[str, Any]:
+    return {
+        "hook": hook,
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "fhirServer": "https://ehr.example/fhir",
+        "context": {"userId": "Practitioner/example", "patientId": patient_id, **context},
+        "prefetch": prefetch,
+    }
+
+
+def _no_red_flags_patient() -> dict[str, Any]:
+    """Acute low back pain with every red flag documented absent: imaging is advised against."""
+    patient = {"resourceType": "Patient", "id": "p2", "birthDate": "1990-05-01", "gender": "male"}
+    subject = {"reference": "Patient/p2"}
+    conditions = [
+        {
+            "resourceType": "Condition",
+            "id": "lbp",
+            "subject": subject,
+            "onsetDateTime": "2026-03-15",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "279039007"}]},
+        }
+    ]
+    gl = reasoner.load_guideline()
+    from reasoner.namespaces import GR, RDFS
+
+    for field in sorted(gl.graph.subjects(RDFS.subClassOf, GR.RedFlag)):
+        name = str(field).rsplit("#", 1)[1]
+        conditions.append(
+            {
+                "resourceType": "Condition",
+                "id": name.lower(),
+                "subject": subject,
+                "verificationStatus": {"coding": [{"code": "refuted"}]},
+                "code": {"coding": [{"system": LBP, "code": name}]},
+            }
+        )
+    return {
+        "patient": patient,
+        "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": c} for c in conditions]},
+    }
+
+
+def test_discovery_lists_the_services_with_prefetch_templates(base: str) -> None:
+    status, body, headers = _get(base + "/cds-services")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    services = {s["id"]: s for s in body["services"]}
+    assert {s["hook"] for s in services.values()} == {"patient-view", "order-select"}
+    for service in services.values():
+        assert service["title"] and service["description"]
+        assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+        assert all("{{context.patientId}}" in t for t in service["prefetch"].values())
+
+
+def test_patient_view_on_the_seed_bundle_gives_the_right_cards(base: str) -> None:
+    bundle = json.loads(FHIR_SEED.read_text())
+    status, body = _post(
+        base + "/cds-services/guideline-reasoner-patient-view",
+        _hook("patient-view", "seed-v02", _prefetch_by_type(bundle)),
+    )
+    assert status == 200, body
+    cards = body["cards"]
+    expected = reasoner.recommend(FHIR_SEED, as_of=AS_OF)
+    urgent = [r for r in expected.recommendations if r.urgency]
+    assert [c["summary"] for c in cards[: len(urgent)]] == [f"{r.urgency.upper()}: {r.label}" for r in urgent]  # type: ignore[union-attr]
+    assert [c["indicator"] for c in cards] == ["critical", "critical", "warning", "warning", "warning", "info"]
+    assert all(len(c["summary"]) < 140 and c["source"]["label"] and c["detail"] for c in cards)
+    assert len({c["uuid"] for c in cards}) == len(cards)
+
+    mri, surgery = cards[0], cards[1]
+    assert mri["summary"] == "URGENT: Urgent MRI of the lumbar spine without IV contrast"
+    assert mri["source"] == {
+        "label": "ACP/APS 2007 low back pain guideline",
+        "url": "https://doi.org/10.7326/0003-4819-147-7-200710020-00006",
+    }
+    rec = expected.by_identifier()["LBP-IMG-04"]
+    assert rec.rationale and rec.rationale in mri["detail"]
+    assert "[from Condition/weakness-day21]" in mri["detail"] and "strong recommendation" in mri["detail"]
+    (suggestion,) = mri["suggestions"]
+    assert mri["selectionBehavior"] == "at-most-one"
+    (action,) = suggestion["actions"]
+    assert action["type"] == "create" and action["resource"]["resourceType"] == "ServiceRequest"
+    assert {"system": "http://loinc.org", "code": "30679-5"} in action["resource"]["code"]["coding"]
+    assert action["resource"]["subject"] == {"reference": "Patient/seed-v02"}
+    assert action["resource"]["priority"] == "urgent"
+    assert surgery["summary"] == "URGENT: Urgent spine surgery consultation" and surgery["suggestions"]
+    missing = cards[4]
+    assert all(m.label in missing["summary"] for m in expected.missing)
+
+
+def test_order_select_supports_an_indicated_mri_and_questions_an_unneeded_one(base: str) -> None:
+    drafts = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": MRI_ORDER}]}
+    url = base + "/cds-services/guideline-reasoner-order-select"
+    seed = _prefetch_by_type(json.loads(FHIR_SEED.read_text()))
+    status, body = _post(url, _hook("order-select", "seed-v02", seed, selections=[], draftOrders=drafts))
+    assert status == 200, body
+    (supported,) = body["cards"]
+    assert supported["indicator"] == "info" and "Supported by the guideline" in supported["summary"]
+
+    status, body = _post(url, _hook("order-select", "p2", _no_red_flags_patient(), draftOrders=drafts))
+    assert status == 200, body
+    (warning,) = body["cards"]
+    assert warning["indicator"] == "warning" and warning["summary"].startswith("Imaging not advised now")
+    (action,) = warning["suggestions"][0]["actions"]
+    assert action == {
+        "type": "delete",
+        "description": "Remove ServiceRequest/draft-mri",
+        "resourceId": ["ServiceRequest/draft-mri"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("/cds-services/nope", {"hook": "patient-view"}, 404, "no CDS service 'nope'"),
+        ("/cds-services/guideline-reasoner-patient-view", b"{not json", 400, "not JSON"),
+        (
+            "/cds-services/guideline-reasoner-patient-view",
+            {"hook": "order-select", "hookInstance": "x", "context": {}},
+            400,
+            "answers 'patient-view'",
+        ),
+        (
+            "/cds-services/guideline-reasoner-patient-view",
+            {"hook": "patient-view", "hookInstance": "x", "context": {}},
+            412,
+            "prefetch data is required",
+        ),
+        (
+            "/cds-services/guideline-reasoner-patient-view",
+            {
+                "hook": "patient-view",
+                "hookInstance": "x",
+                "context": {},
+                "prefetch": {"patient": {"resourceType": "Patient", "id": "p", "birthDate": "yesterday"}},
+            },
+            400,
+            "Patient/p: birthDate",
+        ),
+    ],
+)
+def test_bad_calls_get_clear_errors(base: str, path: str, body: Any, status: int, message: str) -> None:
+    got, answer = _post(base + path, body)
+    assert got == status and message in answer["error"]
+
+
+def test_reasoner_serve_cds_hooks_command_answers_discovery() -> None:
+    """`reasoner serve --cds-hooks` without a store: the services only, stopped by Ctrl-C."""
+    command = [sys.executable, "-m", "reasoner.cli", "serve", "--cds-hooks", "--port", "0"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "CDS Hooks" in line and "SPARQL" not in line, line
+        url = line.split(" at ")[1].split()[0]
+        status, body, _ = _get(url + "cds-services")
+        assert status == 200
+        assert {s["hook"] for s in body["services"]} == {"patient-view", "order-select"}
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,325 @@
+"""FHIR R4 input: the seed case as a Bundle gives the seed advice, codes map through the ontology, finding status
+semantics, unmapped codes listed, provenance down to the FHIR resource, and clear errors for malformed Bundles."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, Literal, URIRef
+
+import reasoner
+from reasoner.cli import main
+from reasoner.fhir import read_bundle
+from reasoner.guideline import Guideline
+from reasoner.namespaces import GR, LBP, PROV, RDF
+from tests.conftest import ROOT
+
+FHIR_SEED = ROOT / "examples" / "seed-case.fhir.json"
+SCT = "http://snomed.info/sct"
+PAT = {"reference": "Patient/p1"}
+
+
+@pytest.fixture(scope="module")
+def fhir_result() -> reasoner.Recommendations:
+    return reasoner.recommend(FHIR_SEED)  # detected as FHIR from the content, not the file name
+
+
+def _bundle(*resources: dict[str, Any], timestamp: str = "2026-03-22T09:00:00Z") -> str:
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01", "gender": "male"}
+    entries = [
+        {"fullUrl": f"https://ehr.example/fhir/{r['resourceType']}/{r['id']}", "resource": r}
+        for r in (patient, *resources)
+    ]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "timestamp": timestamp, "entry": entries})
+
+
+def _condition(id_: str, system: str, code: str, **more: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": id_,
+        "subject": PAT,
+        "code": {"coding": [{"system": system, "code": code}]},
+        "recordedDate": "2026-03-20",
+        **more,
+    }
+
+
+def _status_of(patient: reasoner.Patient, resource: str) -> URIRef | None:
+    record = URIRef(f"https://ehr.example/fhir/Patient/p1/record/{resource.replace('/', '-')}")
+    value = patient.graph.value(record, GR.status)
+    return value if isinstance(value, URIRef) else None
+
+
+def _status(code: str, system: str = "http://terminology.hl7.org/CodeSystem/condition-ver-status") -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def test_the_seed_bundle_gives_the_same_advice_as_the_turtle_seed(
+    fhir_result: reasoner.Recommendations, seed_result: reasoner.Recommendations
+) -> None:
+    def advice(r: reasoner.Recommendations) -> Any:
+        return (
+            r.headline,
+            r.as_of,
+            # fact labels differ: the Turtle seed labels its exposures by hand
+            [(x.identifier, x.urgency, x.within_hours, len(x.because), sorted(x.via)) for x in r.recommendations],
+            [(s.identifier, s.by) for s in r.suppressed],
+            [(m.finding, m.needed_for) for m in r.missing],
+            [(t.agent, t.response, t.current) for t in r.prior_treatments],
+        )
+
+    assert advice(fhir_result) == advice(seed_result)
+    assert fhir_result.unmapped == []  # every resource of the seed Bundle is read
+
+
+def test_recommend_command_reads_a_bundle() -> None:
+    out = CliRunner().invoke(main, ["recommend", str(FHIR_SEED), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["recommendations"][0]["identifier"] == "LBP-IMG-04" and data["unmapped"] == []
+
+
+def test_each_fact_keeps_its_fhir_resource_and_the_provenance_shows_it(fhir_result: reasoner.Recommendations) -> None:
+    mri = fhir_result.by_identifier()["LBP-IMG-04"]
+    assert [f.source for f in mri.because] == ["https://example.org/fhir/Condition/weakness-day21"]
+    assert mri.to_json()["because"][0]["source"] == "https://example.org/fhir/Condition/weakness-day21"
+    graph = fhir_result.to_graph()
+    record = URIRef(mri.because[0].iri)
+    assert (record, PROV.wasDerivedFrom, URIRef("https://example.org/fhir/Condition/weakness-day21")) in graph
+    assert "[from Condition/weakness-day21]" in fhir_result.to_markdown()
+    patient = reasoner.load(FHIR_SEED)
+    records = {
+        o for p in (GR.hasFinding, GR.hasExposure, GR.hasMeasurement) for o in patient.graph.objects(patient.iri, p)
+    }
+    assert len(records) == 18 and all(patient.graph.value(r, PROV.wasDerivedFrom) is not None for r in records)
+
+
+def test_status_semantics_absent_unknown_present_and_history_items() -> None:
+    resolved = _status("resolved", "http://terminology.hl7.org/CodeSystem/condition-clinical")
+    lbp = "https://w3id.org/guideline-reasoner/lbp"
+    text = _bundle(
+        _condition("refuted", lbp, "Fever", verificationStatus=_status("refuted")),
+        _condition("provisional", lbp, "BowelDysfunction", verificationStatus=_status("provisional")),
+        _condition("confirmed", SCT, "23056005", onsetDateTime="2026-03-01"),
+        _condition("resolved-fever", lbp, "Immunosuppression", clinicalStatus=resolved),
+        _condition("resolved-cancer", lbp, "HistoryOfCancer", clinicalStatus=resolved),
+        _condition("error", lbp, "SaddleAnaesthesia", verificationStatus=_status("entered-in-error")),
+        {
+            "resourceType": "Observation",
+            "id": "no",
+            "status": "final",
+            "subject": PAT,
+            "valueBoolean": False,
+            "code": {"coding": [{"system": lbp, "code": "IntravenousDrugUse"}]},
+        },
+        {
+            "resourceType": "Observation",
+            "id": "absent-code",
+            "status": "final",
+            "subject": PAT,
+            "code": {"coding": [{"system": lbp, "code": "UnexplainedWeightLoss"}]},
+            "valueCodeableConcept": {"coding": [{"system": SCT, "code": "2667000"}]},
+        },
+        {
+            "resourceType": "Observation",
+            "id": "not-asked",
+            "status": "final",
+            "subject": PAT,
+            "code": {"coding": [{"system": lbp, "code": "SexualDysfunction"}]},
+            "dataAbsentReason": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-asked"}]
+            },
+        },
+    )
+    patient = reasoner.load(text)
+    expected = {
+        "Condition/refuted": GR.Absent,
+        "Condition/provisional": GR.Unknown,
+        "Condition/confirmed": GR.Present,
+        "Condition/resolved-fever": GR.Absent,
+        "Condition/resolved-cancer": GR.Present,  # gr:historical: a resolved cancer is still a history of cancer
+        "Condition/error": None,
+        "Observation/no": GR.Absent,
+        "Observation/absent-code": GR.Absent,
+        "Observation/not-asked": GR.Unknown,
+    }
+    assert {name: _status_of(patient, name) for name in expected} == expected
+    assert [u.resource for u in patient.unmapped] == ["Condition/error"]
+    result = reasoner.recommend(patient)
+    missing = {m.finding for m in result.missing}
+    assert str(LBP.SaddleAnaesthesia) in missing and str(LBP.BowelDysfunction) in missing  # unknown stays unknown
+    assert str(LBP.IntravenousDrugUse) not in missing and str(LBP.Fever) not in missing
+
+
+def test_medications_procedures_allergies_and_measurements() -> None:
+    rx = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    text = _bundle(
+        _condition("sciatica", SCT, "23056005", onsetDateTime="2026-03-01"),
+        {
+            "resourceType": "MedicationStatement",
+            "id": "naproxen",
+            "status": "active",
+            "subject": PAT,
+            "medicationReference": {"reference": "Medication/naproxen"},
+            "effectivePeriod": {"start": "2026-03-10"},
+            "dosage": [
+                {
+                    "route": {"coding": [{"system": SCT, "code": "26643006"}]},
+                    "doseAndRate": [{"doseQuantity": {"value": 500, "unit": "mg", "code": "mg"}}],
+                }
+            ],
+        },
+        {"resourceType": "Medication", "id": "naproxen", "code": {"coding": [{"system": rx, "code": "7258"}]}},
+        {
+            "resourceType": "MedicationRequest",
+            "id": "ibu",
+            "status": "completed",
+            "intent": "order",
+            "subject": PAT,
+            "medicationCodeableConcept": {"coding": [{"system": rx, "code": "5640"}]},
+            "dosageInstruction": [
+                {
+                    "timing": {"repeat": {"boundsPeriod": {"start": "2026-03-02", "end": "2026-03-05"}}},
+                    "doseAndRate": [{"doseQuantity": {"value": 0.4, "unit": "g", "code": "g"}}],
+                }
+            ],
+        },
+        {
+            "resourceType": "Procedure",
+            "id": "pt",
+            "status": "completed",
+            "subject": PAT,
+            "code": {"coding": [{"system": SCT, "code": "91251008"}]},
+            "performedPeriod": {"start": "2026-03-03", "end": "2026-03-17"},
+            "outcome": {"coding": [{"system": "https://w3id.org/guideline-reasoner/core", "code": "NoBenefit"}]},
+        },
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": "aspirin",
+            "patient": PAT,
+            "code": {"coding": [{"system": rx, "code": "1191"}]},
+            "recordedDate": "2020-01-01",
+        },
+        {
+            "resourceType": "Observation",
+            "id": "egfr",
+            "status": "final",
+            "subject": PAT,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "33914-3"}]},
+            "effectiveDateTime": "2026-03-20",
+            "valueQuantity": {"value": 25, "unit": "mL/min/{1.73_m2}", "code": "mL/min/{1.73_m2}"},
+        },
+    )
+    patient = reasoner.load(text)
+    g = patient.graph
+    base = "https://ehr.example/fhir/Patient/p1/record/"
+    naproxen, ibu, pt = (
+        URIRef(base + "MedicationStatement-naproxen"),
+        URIRef(base + "MedicationRequest-ibu"),
+        URIRef(base + "Procedure-pt"),
+    )
+    assert g.value(naproxen, GR.drug) == LBP.naproxen and g.value(naproxen, GR.ongoing) == Literal(True)
+    assert g.value(naproxen, GR.route) == GR.Oral and float(g.value(naproxen, GR.doseMg)) == 500.0  # type: ignore[arg-type]
+    assert g.value(ibu, GR.drug) == LBP.ibuprofen and str(g.value(ibu, GR.end)) == "2026-03-05"
+    assert g.value(ibu, GR.doseMg) is None  # grams are not milligrams: listed, never converted silently
+    assert g.value(pt, GR.therapy) == LBP.PhysicalTherapy and g.value(pt, GR.response) == GR.NoBenefit
+    assert (URIRef(base + "AllergyIntolerance-aspirin"), RDF.type, LBP.NSAIDHypersensitivity) in g
+    assert float(g.value(URIRef(base + "Observation-egfr"), GR.value)) == 25.0  # type: ignore[arg-type]
+    assert [(u.resource, u.reason) for u in patient.unmapped] == [
+        ("MedicationRequest/ibu", "dose unit 'g' is not read (mg only)")
+    ]
+    result = reasoner.recommend(patient)
+    assert "LBP-MED-03" in result.by_identifier()  # NSAID hypersensitivity and low eGFR: avoid NSAIDs
+
+
+def test_unmapped_codes_are_listed_in_json_and_report_never_dropped() -> None:
+    text = _bundle(
+        _condition("sciatica", SCT, "23056005", onsetDateTime="2026-03-01"),
+        _condition("fever", SCT, "386661006"),  # the ontology holds this code only as unverified
+        {
+            **_condition("unknown", SCT, "999999999"),
+            "code": {"coding": [{"system": SCT, "code": "999999999", "display": "Made-up finding"}]},
+        },
+        {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"}, "subject": PAT},
+    )
+    result = reasoner.recommend(text)
+    listed = {u["resource"]: u for u in result.to_json()["unmapped"]}
+    assert set(listed) == {"Condition/fever", "Condition/unknown", "Encounter/e1"}
+    assert "unverified code of fever" in listed["Condition/fever"]["reason"]
+    assert (
+        listed["Condition/unknown"]["code"] == "999999999"
+        and listed["Condition/unknown"]["display"] == "Made-up finding"
+    )
+    assert "Encounter is not read" in listed["Encounter/e1"]["reason"]
+    report = result.to_markdown()
+    assert "## Input not used" in report and "http://snomed.info/sct|999999999" in report
+    assert str(LBP.Fever) in {m.finding for m in result.missing}  # an unmapped fever is unknown, not absent
+
+
+def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
+    text = _bundle(_condition("spasm", SCT, "123456789"))
+    default = reasoner.load_guideline()
+    assert read_bundle(text, source="t", guideline=default).unmapped
+    graph = Graph()
+    graph += default.graph
+    graph.parse(
+        data="""
+        @prefix gr: <https://w3id.org/guideline-reasoner/core#> .
+        @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+        lbp:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] .""",
+        format="turtle",
+    )
+    extended = Guideline(graph, inferred=Graph(), files=(), content_hash="test")
+    patient = read_bundle(text, source="t", guideline=extended)
+    assert patient.unmapped == ()
+    assert (
+        URIRef("https://ehr.example/fhir/Patient/p1/record/Condition-spasm"),
+        RDF.type,
+        LBP.SeverePain,
+    ) in patient.graph
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda b: b.__setitem__("resourceType", "Patient"), "expected a FHIR Bundle, found resourceType 'Patient'"),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("onsetDateTime", "March 2nd"),
+            "Condition/sciatica: onsetDateTime",
+        ),
+        (lambda b: b["entry"][2]["resource"].pop("status"), "Observation/slr: status"),
+        (lambda b: b["entry"].append(copy.deepcopy(b["entry"][0])), "expected exactly one Patient resource, found 2"),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("subject", {"reference": "Patient/other"}),
+            "Condition/sciatica is about Patient/other",
+        ),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("resourceType", "Conditon"),
+            "unknown resourceType 'Conditon'",
+        ),
+    ],
+)
+def test_malformed_bundles_name_the_file_the_resource_and_the_problem(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    bundle = json.loads(FHIR_SEED.read_text())
+    change(bundle)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(bundle))
+    with pytest.raises(reasoner.PatientParseError) as err:
+        reasoner.load(path)
+    assert str(path) in str(err.value) and expected in str(err.value)
+    out = CliRunner().invoke(main, ["recommend", str(path)])
+    assert out.exit_code == 1 and expected in out.output
+
+
+def test_invalid_json_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "truncated.json"
+    path.write_text(FHIR_SEED.read_text()[:500])
+    with pytest.raises(reasoner.PatientParseError, match=r"truncated\.json: cannot read patient data: invalid JSON"):
+        reasoner.load(path)
