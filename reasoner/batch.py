@@ -1,21 +1,24 @@
-"""Batch reasoning into the cohort store: many patients evaluated in worker processes, written by one process.
+"""Batch reasoning into the cohort store: many patients evaluated in worker processes (or on a Dask cluster),
+written by one process.
 
     summary = batch(["cohort/"], "store/", processes=4)
+    summary = batch(["cohort/"], "http://127.0.0.1:7878", dask="tcp://scheduler:8786")   # a server, a cluster
     print(summary.done, summary.invalid, summary.patients_per_s)
 
 Inputs are patient files (.ttl, .nt, .jsonld, .json), directories searched recursively for them, or N-Quads (.nq)
 and TriG (.trig) files holding one patient per named graph (each graph's quads written together). They are planned
 first (a dataset file that cannot be parsed, or splits a graph, fails the whole batch before anything is written),
 then dealt in chunks to workers: `evaluate` loads, skolemizes and evaluates a chunk with recommend_many and returns,
-per input, the SPARQL update that stores it or the reason it was refused. The parent applies the updates in input
-order, one transaction per patient (reasoner.store), so the store never holds half a patient and the result does not
-depend on the number of processes. `evaluate` is a plain function of picklable arguments: a cluster scheduler can run
-it in place of the local process pool.
+per input, the patient's graphs ready to store or the reason it was refused. The parent writes each chunk, in input
+order, in one all-or-nothing step (reasoner.store.write_patients), so the store never holds half a patient and its
+contents do not depend on the number of processes. `evaluate` is a plain function of picklable arguments: a cluster
+scheduler runs it in place of the local process pool (`dask=ADDRESS`, or any concurrent.futures `executor`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import time
 from collections import deque
@@ -30,12 +33,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from reasoner._runtime import settle_heap
 from reasoner.errors import InputError, ReasonerError
 from reasoner.guideline import Guideline, load_guideline
 from reasoner.patient import Patient, load
 from reasoner.pipeline import JURISDICTIONS, chunked, recommend_many
 from reasoner.result import Recommendations
-from reasoner.store import open_store, patient_update, skolemize, write_guideline
+from reasoner.store import PatientGraphs, open_store, patient_graphs, skolemize, write_guideline, write_patients
 
 __all__ = ["BatchSummary", "Invalid", "Outcome", "Progress", "WorkItem", "batch", "evaluate", "plan"]
 
@@ -55,11 +59,11 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one input: the update that stores the patient, or why it was refused."""
+    """What became of one input: the patient's graphs to store, or why it was refused."""
 
     source: str
     patient: str | None
-    update: str | None
+    graphs: PatientGraphs | None
     error: str | None
 
 
@@ -89,6 +93,7 @@ class BatchSummary:
     guideline_version: str
     processes: int
     total: int = field(default=0)
+    writing: float = field(default=0.0)  # seconds of `elapsed` spent writing to the store and compacting it
 
     @property
     def patients_per_s(self) -> float:
@@ -103,6 +108,7 @@ class BatchSummary:
             "done": self.done,
             "invalid": [{"source": i.source, "reason": i.reason} for i in self.invalid],
             "elapsed_s": round(self.elapsed, 3),
+            "writing_s": round(self.writing, 3),
             "patients_per_s": round(self.patients_per_s, 2),
             "processes": self.processes,
         }
@@ -118,36 +124,70 @@ def batch(
     progress: Callable[[Progress], None] | None = None,
     guideline_root: Path | None = None,
     cache_root: Path | None = None,
-    chunk_size: int = 32,
+    chunk_size: int = 256,
     executor: Executor | None = None,
+    dask: str | None = None,
 ) -> BatchSummary:
     """Evaluate every patient in `inputs` against the guideline under `guideline_root` (default: the bundled one;
     see load_guideline) in `processes` worker processes (1: in this process), and store each in its named graphs at
-    `store_path` (created if needed). A patient that cannot be read or is invalid is reported in the summary, never
-    stored. `progress`, if given, is called after each input; an exception it raises stops the batch (everything
-    written until then stays whole, and running the batch again completes it). `executor`, if given, runs the
-    chunks instead of a local process pool: any concurrent.futures.Executor, such as a cluster client's."""
+    `store_path`: a directory (created if needed) or the URL of a SPARQL 1.1 server (see open_store). Patients are
+    evaluated and written in chunks of at most `chunk_size` (fewer when the cohort is small, so that every worker
+    gets several), each chunk in one all-or-nothing write; an embedded store is compacted at the end. A patient
+    that cannot be read or is invalid is reported in the summary, never stored. `progress`, if given, is called
+    after each input (once its chunk is written); an exception it raises stops the batch (everything written until
+    then stays whole, and running the batch again completes it). The chunks run on the Dask cluster whose scheduler
+    is at `dask` (distributed.Client(dask)), or on `executor`, any concurrent.futures.Executor, instead of local
+    processes."""
     if jurisdiction not in JURISDICTIONS:
         raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
+    if dask is not None and executor is not None:
+        raise ReasonerError("give a Dask scheduler address or an executor, not both")
     started = time.perf_counter()
     items, total = plan(inputs)
     gl = load_guideline(guideline_root, cache_root=cache_root)
-    done, invalid = 0, []
+    done, invalid, writing = 0, [], 0.0
     root = str(guideline_root) if guideline_root is not None else None
     cache = str(cache_root) if cache_root is not None else None
-    outcomes = _outcomes(gl, items, processes, chunk_size, (as_of, jurisdiction, root, cache), executor)
-    with contextlib.closing(open_store(store_path)) as store, contextlib.closing(outcomes):
+    with contextlib.ExitStack() as stack:
+        workers = max(1, processes)
+        if dask is not None:
+            executor, workers = stack.enter_context(_dask_executor(dask))
+        size = max(1, min(chunk_size, -(-total // (4 * workers))))  # a small cohort: still several chunks per worker
+        outcomes = _outcomes(gl, items, workers, size, (as_of, jurisdiction, root, cache), executor)
+        store = stack.enter_context(contextlib.closing(open_store(store_path)))
+        stack.enter_context(contextlib.closing(outcomes))
         write_guideline(store, gl)
-        for processed, outcome in enumerate(outcomes, 1):
-            if outcome.update is not None:
-                store.update(outcome.update)
-                done += 1
-            else:
-                invalid.append(Invalid(outcome.source, outcome.error or "refused"))
-            if progress is not None:
-                progress(Progress(processed, total, done, len(invalid), outcome.source))
+        for chunk in outcomes:
+            begun = time.perf_counter()
+            write_patients(store, [o.graphs for o in chunk if o.graphs is not None])
+            writing += time.perf_counter() - begun
+            for outcome in chunk:
+                if outcome.graphs is not None:
+                    done += 1
+                else:
+                    invalid.append(Invalid(outcome.source, outcome.error or "refused"))
+                if progress is not None:
+                    progress(Progress(done + len(invalid), total, done, len(invalid), outcome.source))
+        begun = time.perf_counter()
+        store.optimize()
+        writing += time.perf_counter() - begun
     elapsed = time.perf_counter() - started
-    return BatchSummary(done, invalid, elapsed, str(store_path), gl.version_iri, max(1, processes), total)
+    return BatchSummary(done, invalid, elapsed, str(store_path), gl.version_iri, workers, total, writing)
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
+    """A concurrent.futures view of the Dask cluster at `address`, and how many tasks it runs at once."""
+    try:  # an optional dependency, untyped: reached through Any
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise ReasonerError("--dask needs the distributed package: pip install 'guideline-reasoner[dask]'") from exc
+    try:
+        client = distributed.Client(address, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ReasonerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    with client:
+        yield client.get_executor(), max(1, sum(client.nthreads().values()))
 
 
 # -- planning -------------------------------------------------------------------------------------------------
@@ -241,9 +281,7 @@ def evaluate(
             loaded.append((index, skolemize(patient)))
         except InputError as exc:
             outcomes[index] = Outcome(item.source, None, None, str(exc))
-    found = recommend_many(
-        [p for _, p in loaded], as_of=as_of, guideline=gl, jurisdiction=jurisdiction, chunk_size=max(1, len(loaded))
-    )
+    found = recommend_many([p for _, p in loaded], as_of=as_of, guideline=gl, jurisdiction=jurisdiction)
     for (index, patient), result in zip(loaded, found, strict=True):
         outcomes[index] = _stored(items[index].source, patient, result)
     return gl.content_hash, [o for o in outcomes if o is not None]
@@ -253,7 +291,7 @@ def _stored(source: str, patient: Patient, result: Recommendations | InputError)
     if isinstance(result, InputError):
         return Outcome(source, str(patient.iri), None, str(result))
     try:
-        return Outcome(source, str(patient.iri), patient_update(patient, result), None)
+        return Outcome(source, str(patient.iri), patient_graphs(patient, result), None)
     except InputError as exc:
         return Outcome(source, str(patient.iri), None, str(exc))
 
@@ -261,21 +299,23 @@ def _stored(source: str, patient: Patient, result: Recommendations | InputError)
 def _outcomes(
     gl: Guideline,
     items: Iterator[WorkItem],
-    processes: int,
+    workers: int,
     chunk_size: int,
     options: tuple[date | None, str, str | None, str | None],
     executor: Executor | None,
-) -> Generator[Outcome, None, None]:
-    """Every item's outcome, in input order."""
+) -> Generator[list[Outcome], None, None]:
+    """Every chunk's outcomes, in input order."""
     as_of, jurisdiction, root, cache = options
     chunks = chunked(items, chunk_size)
-    if executor is None and processes <= 1:
+    if executor is None and workers <= 1:
         for chunk in chunks:
-            yield from _checked(
+            yield _checked(
                 gl, evaluate(chunk, as_of=as_of, jurisdiction=jurisdiction, guideline_root=root, cache_root=cache)
             )
         return
-    pool = executor or ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    pool = executor or ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=settle_heap
+    )
     pending: deque[Future[tuple[str, list[Outcome]]]] = deque()
 
     def submit(chunk: list[WorkItem]) -> None:
@@ -284,7 +324,7 @@ def _outcomes(
         )
 
     try:
-        for chunk in islice(chunks, 2 * max(1, processes)):  # a bounded window: memory stays flat on any cohort size
+        for chunk in islice(chunks, 2 * workers):  # a bounded window: memory stays flat on any cohort size
             submit(chunk)
         while pending:
             try:
@@ -293,10 +333,16 @@ def _outcomes(
                 raise ReasonerError(
                     f"a worker process died; the store holds every patient written so far: {exc}"
                 ) from exc
+            except ReasonerError:
+                raise
+            except Exception as exc:  # a cluster reports a lost worker or task its own way (distributed.KilledWorker)
+                raise ReasonerError(
+                    f"a worker failed ({type(exc).__name__}: {exc}); the store holds every patient written so far"
+                ) from exc
             nxt = next(chunks, None)
             if nxt is not None:
                 submit(nxt)
-            yield from _checked(gl, found)
+            yield _checked(gl, found)
     finally:
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -308,5 +354,8 @@ def _outcomes(
 def _checked(gl: Guideline, found: tuple[str, list[Outcome]]) -> list[Outcome]:
     content_hash, outcomes = found
     if content_hash != gl.content_hash:
-        raise ReasonerError("the guideline files changed during the batch; run it again")
+        raise ReasonerError(
+            f"a worker evaluated against guideline content {content_hash[:12]}, not {gl.content_hash[:12]}: the "
+            "guideline files changed during the batch (run it again), or a worker has another version installed"
+        )
     return outcomes

@@ -31,6 +31,7 @@ from reasoner.rule_table import RuleTable
 __all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]
 
 _RULES = ("recommend", "suppressed")
+RECYCLE_AFTER = 10_000  # patients evaluated in one in-memory store before a fresh one replaces it (see store_for)
 _LINKS = (GR.hasFinding, GR.hasExposure, GR.hasMeasurement)
 
 
@@ -146,10 +147,25 @@ class _Compiled:
         closure = gl.closure()
         self.tbox = TBox(closure)
         self.guideline_facts = self.tbox.closure  # the same closure, already indexed by the T-box
-        self.store = ox.Store()
-        self.store.extend(to_quads(gl.graph, self.ASSERTED))
+        self._guideline_quads = to_quads(gl.graph, self.ASSERTED)
+        self.store = self._fresh_store()
+        self.patients_seen = 0
         self.guideline_asserted = set(gl.graph)
         self.rules = RuleTable(self.tbox.closure)
+
+    def _fresh_store(self) -> ox.Store:
+        store = ox.Store()
+        store.extend(self._guideline_quads)
+        return store
+
+    def store_for(self, patients: int) -> ox.Store:
+        """The store to evaluate `patients` more patients in. An in-memory Oxigraph store keeps some memory of every
+        graph removed from it (about 25 kB a patient), so a long batch would grow without bound: start afresh every
+        RECYCLE_AFTER patients. Evaluations under way keep the store they started with."""
+        self.patients_seen += patients
+        if self.patients_seen > RECYCLE_AFTER:
+            self.store, self.patients_seen = self._fresh_store(), patients
+        return self.store
 
 
 @cache
@@ -177,9 +193,9 @@ class CompiledEngine:
         at a time (the differential test checks it) at a fraction of the per-query cost."""
         with self._lock:
             c = _compiled(gl)
+            store = c.store_for(len(patients))
         owner = _Owners(patients)
         work = ox.NamedNode(f"urn:uuid:{uuid.uuid4()}")  # one graph per call: concurrent calls stay apart
-        store = c.store
         try:
             asserted = {t for p in patients for t in p.graph}
             store.extend(to_quads(asserted, work))

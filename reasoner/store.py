@@ -1,5 +1,5 @@
 """The cohort store: each patient's facts and derived recommendations (with provenance) in named graphs of an
-on-disk Oxigraph store, beside the guideline versions they were evaluated against.
+Oxigraph store on disk or of a SPARQL 1.1 server, beside the guideline versions they were evaluated against.
 
 Layout. Every graph name is computed from the data, so the same input always lands in the same graphs
 (P and V percent-encoded in full, so distinct patients or versions can never share a graph)::
@@ -16,68 +16,67 @@ with STORE = https://w3id.org/guideline-reasoner/store/. Blank nodes never enter
 replaced by IRIs derived from the patient and the canonical form of its graph (`skolemize`, before evaluation),
 the guideline's by IRIs derived from its content hash and the node's label in the compile cache.
 
-Writing a patient is ONE SPARQL update: DROP SILENT both of its graphs (the derived one for this version only),
-then INSERT DATA both. Oxigraph runs an update request in one transaction ("either the full operation succeeds, or
-nothing is written"; Store.update_opt wraps evaluate_update in storage.transaction), so a rerun replaces exactly
-those graphs and a run killed at any point leaves each patient either wholly old or wholly new. A remote SPARQL 1.1
-store can take the same update text (`patient_update`).
+Writing is all-or-nothing per call of `write_patients` (the one write path; `batch` calls it once per chunk of
+patients): each patient's two graphs are replaced whole, so a rerun replaces exactly those graphs and a run killed
+at any point leaves each patient either wholly old or wholly new, never half-written. How each kind of store makes
+that so is in reasoner.backends: a bulk load of the new patients (ingested at once) and one SPARQL update for those
+already stored, in an embedded store; one SPARQL Update request, on a server.
+
+The store is a directory (an embedded Oxigraph store) or the http(s) URL of a SPARQL 1.1 server, whose query and
+update endpoints are URL/query and URL/update (Oxigraph server's layout, and Fuseki's for a dataset URL); a server
+laid out otherwise is reached with RemoteStore(query_url, update_url).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.bindings import Bound, Substitution, Value, bind, refuse_service
-from reasoner.errors import InputError, QueryError, ReasonerError
+from reasoner.backends import PREFIXES, Answer, CohortStore, EmbeddedStore, PatientGraphs, RemoteStore
+from reasoner.bindings import Value, bind
+from reasoner.errors import InputError, QueryError, ReasonerError, StoreError
 from reasoner.guideline import Guideline
-from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SKOS, XSD
+from reasoner.namespaces import DCTERMS, OWL, RDF
 from reasoner.oxi import from_ox, to_ox
 from reasoner.patient import Patient, skolemize
 from reasoner.result import Recommendations
+from reasoner.sparql_guard import guard
+from reasoner.store_lock import acquire_writer_lock, refuse_if_written
 
 __all__ = [
     "CATALOGUE",
     "PREFIXES",
     "STORE",
     "CohortStore",
+    "EmbeddedStore",
+    "PatientGraphs",
+    "RemoteStore",
     "Rows",
+    "answer",
     "closure_graph",
     "derived_graph",
     "facts_graph",
+    "is_url",
     "open_store",
-    "patient_update",
+    "patient_graphs",
     "query",
     "serialize_query",
     "skolemize",
     "write_guideline",
     "write_patient",
+    "write_patients",
 ]
 
 STORE = "https://w3id.org/guideline-reasoner/store/"
 CATALOGUE = STORE + "catalogue"
-_ST = "https://w3id.org/guideline-reasoner/store#"
-#: Prefixes every query may use without declaring them.
-PREFIXES = {
-    "gr": str(GR),
-    "lbp": str(LBP),
-    "prov": str(PROV),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "st": _ST,
-}
+_ST = PREFIXES["st"]
 _FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
     "xml": ox.QueryResultsFormat.XML,
@@ -101,70 +100,34 @@ def closure_graph(version: str) -> str:
     return f"{version}/closure"
 
 
-class CohortStore:
-    """An open cohort store: an Oxigraph store on disk (or in memory, opened without a path)."""
-
-    def __init__(self, store: ox.Store, path: Path | None, *, read_only: bool = False) -> None:
-        self._store: ox.Store | None = store
-        self.path, self.read_only = path, read_only
-
-    @property
-    def oxigraph(self) -> ox.Store:
-        if self._store is None:
-            raise ReasonerError(f"the cohort store {self.path or '(in memory)'} is closed")
-        return self._store
-
-    def execute(
-        self, text: str, substitutions: dict[ox.Variable, Substitution]
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a query whose parameters are already bound (see `query`). A store behind the SPARQL protocol would
-        implement this, `update`, `graphs` and `close`, binding every parameter by VALUES."""
-        return self.oxigraph.query(text, prefixes=PREFIXES, substitutions=substitutions)
-
-    def update(self, text: str) -> None:
-        """Apply one SPARQL update in one transaction."""
-        try:
-            self.oxigraph.update(text)
-        except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
-            raise ReasonerError(f"cohort store {self.path or '(in memory)'}: update failed: {exc}") from exc
-
-    def optimize(self) -> None:
-        """Compact the store on disk (worth doing after a batch)."""
-        try:
-            self.oxigraph.optimize()
-        except OSError as exc:
-            raise ReasonerError(f"cohort store {self.path}: cannot compact: {exc}") from exc
-
-    def graphs(self) -> list[str]:
-        return sorted(g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode))
-
-    def close(self) -> None:
-        """Flush and release the store (its directory lock is released once no query result holds it)."""
-        if self._store is not None and self.path is not None and not self.read_only:
-            self._store.flush()
-        self._store = None
-
-    def __enter__(self) -> CohortStore:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+def is_url(location: str | Path) -> bool:
+    """Whether `location` names a SPARQL server (http or https) rather than a directory."""
+    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))
 
 
-def open_store(path: str | Path | None = None, *, read_only: bool = False) -> CohortStore:
-    """Open (creating it if needed) the cohort store at `path`; no path opens a new store in memory.
-    A read-only store can be opened while no other process writes to it."""
-    where = Path(path) if path is not None else None
+def open_store(location: str | Path | None = None, *, read_only: bool = False, timeout: float = 300.0) -> CohortStore:
+    """Open the cohort store at `location`: a directory (created if needed; an embedded Oxigraph store), the
+    http(s) URL of a SPARQL 1.1 server (queries to URL/query, updates to URL/update, each request limited to
+    `timeout` seconds), or nothing for a new store in memory. A read-only directory can be opened while no other
+    process writes to it."""
+    if location is not None and is_url(location):
+        base = str(location).rstrip("/")
+        return RemoteStore(f"{base}/query", f"{base}/update", read_only=read_only, timeout=timeout, location=base)
+    where = Path(location) if location is not None else None
+    lock = acquire_writer_lock(where) if where is not None and not read_only else None  # one writer at a time
     try:
         if where is None:
             store = ox.Store()
         elif read_only:
+            refuse_if_written(where)
             store = ox.Store.read_only(str(where))
         else:
             store = ox.Store(str(where))
     except OSError as exc:
-        raise ReasonerError(f"cannot open the cohort store {where}: {exc}") from exc
-    return CohortStore(store, where, read_only=read_only)
+        if lock is not None:
+            lock.release()
+        raise StoreError(f"cannot open the cohort store {where}: {exc}") from exc
+    return EmbeddedStore(store, where, read_only=read_only, lock=lock)
 
 
 # -- writing --------------------------------------------------------------------------------------------------
@@ -174,9 +137,10 @@ def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
     """Store the guideline's two graphs and its catalogue entry, in one update, unless this version is already
     stored with the same content hash. Returns whether anything was written."""
     version = guideline.version_iri
-    catalogue, node = ox.NamedNode(CATALOGUE), ox.NamedNode(version)
-    stored = store.oxigraph.quads_for_pattern(node, ox.NamedNode(_ST + "contentHash"), None, catalogue)
-    if any(isinstance(q.object, ox.Literal) and q.object.value == guideline.content_hash for q in stored):
+    stored = (
+        f"ASK {{ GRAPH {_iri(CATALOGUE)} {{ {_iri(version)} st:contentHash {ox.Literal(guideline.content_hash)} }} }}"
+    )
+    if bool(store.execute(stored, {})):
         return False
     closure = closure_graph(version)
 
@@ -200,9 +164,10 @@ def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
     return True
 
 
-def patient_update(patient: Patient, result: Recommendations) -> str:
-    """The SPARQL update that replaces `patient`'s facts graph and its derived graph for the result's guideline
-    version with these facts and `result.to_graph()`: one request, applied atomically by the store."""
+def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
+    """`patient`'s facts graph and its derived graph for the result's guideline version (`result.to_graph()`),
+    ready to write. Raises InputError for a patient that cannot be stored (blank nodes: skolemize it first; an IRI
+    Oxigraph refuses)."""
     if result.patient != str(patient.iri):
         raise ReasonerError(f"the result is about {result.patient}, not about the patient {patient.iri}")
 
@@ -213,16 +178,23 @@ def patient_update(patient: Patient, result: Recommendations) -> str:
     derived = derived_graph(str(patient.iri), result.guideline.version_iri)
     try:
         body = f"GRAPH {_iri(facts)} {{\n{_ntriples(patient.graph, refuse)}}}\n"
-        body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.to_graph(), refuse)}}}\n"
+        body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(), refuse)}}}\n"
     except ValueError as exc:  # an IRI Oxigraph refuses (relative, or with forbidden characters)
         raise InputError(f"{patient.source}: cannot be stored: {exc}") from exc
-    return f"DROP SILENT GRAPH {_iri(facts)} ;\nDROP SILENT GRAPH {_iri(derived)} ;\nINSERT DATA {{\n{body}}}"
+    return PatientGraphs(str(patient.iri), (facts, derived), body)
+
+
+def write_patients(store: CohortStore, records: Sequence[PatientGraphs]) -> None:
+    """THE write path: replace these patients' graphs in one all-or-nothing step (the same patient twice: the last
+    record wins). Every write of patient data goes through here."""
+    if records:
+        store.replace(records)
 
 
 def write_patient(store: CohortStore, patient: Patient, result: Recommendations) -> None:
-    """Replace the patient's facts graph and derived graph (for the result's guideline version) in one atomic
-    update. `result` must be what recommend() returned for this patient: only valid patients have one."""
-    store.update(patient_update(patient, result))
+    """Replace one patient's facts graph and derived graph (for the result's guideline version). `result` must be
+    what recommend() returned for this patient: only valid patients have one."""
+    write_patients(store, [patient_graphs(patient, result)])
 
 
 def _digest(*parts: str) -> str:
@@ -234,7 +206,8 @@ def _iri(value: str) -> str:
 
 
 def _ntriples(triples: Iterable[tuple[Node, Node, Node]], blank: Callable[[str], URIRef]) -> str:
-    """N-Triples for `triples` (valid inside INSERT DATA), blank nodes replaced by `blank(label)`."""
+    """N-Triples for `triples` (valid inside INSERT DATA and a TriG graph block), blank nodes replaced by
+    `blank(label)`."""
     out = []
     for triple in triples:
         s, p, o = (to_ox(blank(str(t)) if isinstance(t, BNode) else t) for t in triple)
@@ -266,7 +239,7 @@ class Rows:
 def query(store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None) -> Rows | bool | Graph:
     """Run a SPARQL query: SELECT gives Rows, ASK a bool, CONSTRUCT and DESCRIBE an rdflib Graph. Parameters are
     bound as typed RDF terms (reasoner.bindings), never pasted into the text; PREFIXES need no declaration."""
-    result = _run(store, text, bindings or {})
+    result = answer(store, text, bindings=bindings)
     if isinstance(result, ox.QuerySolutions):
         names = tuple(v.value for v in result.variables)
         rows = tuple(tuple(None if s[n] is None else from_ox(s[n]) for n in names) for s in result)
@@ -282,23 +255,24 @@ def query(store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None
 def serialize_query(
     store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None, format: str = "json"
 ) -> bytes:
-    """The answer serialised by Oxigraph: json, xml, csv or tsv for SELECT and ASK; turtle or ntriples for
-    CONSTRUCT and DESCRIBE."""
-    result = _run(store, text, bindings or {})
+    """The answer serialised by Oxigraph (whatever the store): json, xml, csv or tsv for SELECT and ASK; turtle
+    or ntriples for CONSTRUCT and DESCRIBE."""
+    result = answer(store, text, bindings=bindings)
     try:
-        if isinstance(result, ox.QueryTriples):
-            return result.serialize(format=_GRAPH_FORMATS[format]) or b""
-        return result.serialize(format=_FORMATS[format]) or b""
+        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
+            return result.serialize(format=_FORMATS[format]) or b""
+        return ox.serialize(result, format=_GRAPH_FORMATS[format]) or b""
     except KeyError:
-        kinds = _GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else _FORMATS
+        kinds = _FORMATS if isinstance(result, ox.QuerySolutions | ox.QueryBoolean) else _GRAPH_FORMATS
         raise QueryError(f"format {format!r} does not fit this query; choose one of {', '.join(kinds)}") from None
 
 
-def _run(
-    store: CohortStore, text: str, bindings: Mapping[str, Value]
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-    refuse_service(text)
-    bound = _prepare(text, bindings)
+def answer(store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None) -> Answer:
+    """The engine's own answer, unread (for callers that stream or cap it): the query is checked by
+    reasoner.sparql_guard, then bound as `query` binds it."""
+    guard(text)
+    projected = _projected(text)
+    bound = bind(text, bindings or {}, projected if store.substitutes else set())
     try:
         return store.execute(bound.text, bound.substitutions)
     except SyntaxError as exc:
@@ -307,11 +281,11 @@ def _run(
         raise QueryError(f"the query failed: {exc}") from exc
 
 
-def _prepare(text: str, bindings: Mapping[str, Value]) -> Bound:
-    """Parse the query once on an empty store to learn its form and projected variables, then bind."""
+def _projected(text: str) -> set[str]:
+    """Parse the query once on an empty store (a syntax error is reported before anything runs) and return the
+    variables it projects."""
     try:
         probe = ox.Store().query(text, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise QueryError(f"syntax error: {exc}") from exc
-    projected = {v.value for v in probe.variables} if isinstance(probe, ox.QuerySolutions) else set()
-    return bind(text, bindings, projected)
+    return {v.value for v in probe.variables} if isinstance(probe, ox.QuerySolutions) else set()

@@ -20,21 +20,23 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 import reasoner
 from reasoner.batch import Progress, batch
-from reasoner.errors import InputError, QueryError
+from reasoner.errors import InputError, QueryError, StoreError
 from reasoner.guideline import Guideline
 from reasoner.namespaces import GR, RDF
 from reasoner.store import (
     CATALOGUE,
+    PatientGraphs,
     Rows,
     closure_graph,
     derived_graph,
     facts_graph,
     open_store,
-    patient_update,
+    patient_graphs,
     query,
     skolemize,
     write_guideline,
     write_patient,
+    write_patients,
 )
 from reasoner.synth import synthetic_patients, write_cohort
 
@@ -186,6 +188,42 @@ def test_replacing_a_patient_replaces_exactly_its_two_graphs(
     assert not any(str(dropped) in t for t in after[facts_graph(str(patient.iri))]), "replaced, not merged"
 
 
+def test_one_write_mixes_new_and_stored_patients_and_the_last_record_of_a_patient_wins(
+    tmp_path: Path, guideline: Guideline, reference: list[str]
+) -> None:
+    records = _records(guideline, _patients(guideline))
+    with open_store(tmp_path / "store") as store:
+        write_guideline(store, guideline)
+        write_patients(store, [_tampered(records[1]), records[2]])  # stored first: the next write replaces them
+        write_patients(store, [records[2], records[1], *records[3:], _tampered(records[0]), records[0]])
+    assert _contents(tmp_path / "store") == reference
+
+
+def _records(guideline: Guideline, patients: list[reasoner.Patient]) -> list[PatientGraphs]:
+    results = reasoner.recommend_many(patients, guideline=guideline)
+    return [patient_graphs(p, r) for p, r in zip(patients, results, strict=True)]  # type: ignore[arg-type]
+
+
+def _tampered(record: PatientGraphs) -> PatientGraphs:
+    """The same patient's graphs with one more fact: a write that must be superseded by the later record."""
+    extra = f"<{record.patient}> <urn:test:stale> <urn:test:x> .\n"
+    return PatientGraphs(record.patient, record.graphs, record.body.replace("{\n", "{\n" + extra, 1))
+
+
+def test_a_write_is_all_or_nothing(tmp_path: Path, guideline: Guideline) -> None:
+    records = _records(guideline, _patients(guideline)[:4])
+    broken = PatientGraphs(records[3].patient, records[3].graphs, records[3].body + "GRAPH <urn:g> { <urn:a> <urn:b> ")
+    with open_store(tmp_path / "store") as store:
+        with pytest.raises(StoreError, match="write failed"):
+            write_patients(store, [*records[:3], broken])  # all new: one bulk load
+        assert len(store.oxigraph) == 0, "nothing of the chunk was written"
+        write_patients(store, records[:2])
+        before = sorted(str(q) for q in store.oxigraph)
+        with pytest.raises(StoreError, match="update failed"):
+            write_patients(store, [records[1], PatientGraphs(records[0].patient, records[0].graphs, broken.body)])
+        assert sorted(str(q) for q in store.oxigraph) == before, "stored patients are untouched by a failed rewrite"
+
+
 def _by_graph(path: Path) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     with open_store(path, read_only=True) as store:
@@ -229,7 +267,7 @@ def test_a_batch_stopped_between_patients_leaves_them_whole_and_a_rerun_complete
 
     with pytest.raises(KeyboardInterrupt):
         batch([cohort], tmp_path / "store", progress=stop, chunk_size=2)
-    assert _whole(tmp_path / "store", reference, guideline) == 5
+    assert _whole(tmp_path / "store", reference, guideline) == 6, "the chunk of the fifth patient was written whole"
     batch([cohort], tmp_path / "store")
     assert _contents(tmp_path / "store") == reference
 
@@ -304,7 +342,7 @@ def test_blank_nodes_are_skolemized_deterministically(tmp_path: Path, guideline:
     patient = reasoner.load(text)
     one, two = skolemize(patient), skolemize(reasoner.load(text))
     with pytest.raises(InputError, match="skolemize"):
-        patient_update(patient, reasoner.recommend(one, guideline=guideline))
+        patient_graphs(patient, reasoner.recommend(one, guideline=guideline))
     assert set(one.graph) == set(two.graph)
     assert not any(isinstance(t, BNode) for triple in one.graph for t in triple)
     summary = batch([tmp_path / "in"], tmp_path / "store")
@@ -317,7 +355,7 @@ def test_blank_nodes_are_skolemized_deterministically(tmp_path: Path, guideline:
 def test_a_result_must_belong_to_the_patient_written(guideline: Guideline) -> None:
     first, second = _patients(guideline)[:2]
     with pytest.raises(reasoner.ReasonerError, match="not about the patient"):
-        patient_update(first, reasoner.recommend(second, guideline=guideline))
+        patient_graphs(first, reasoner.recommend(second, guideline=guideline))
 
 
 def test_graph_names_are_distinct_and_reversible() -> None:
