@@ -10,6 +10,7 @@ Typical use::
 
 from reasoner.builder import PatientBuilder
 from reasoner.errors import (
+    CannotEvaluateError,
     CaseError,
     GuidelineError,
     InputError,
@@ -25,6 +26,7 @@ from reasoner.result import Recommendations
 from reasoner.validate import check, validate
 
 __all__ = [
+    "CannotEvaluateError",
     "CaseError",
     "Guideline",
     "GuidelineError",

@@ -6,11 +6,18 @@ The tree::
     ├── InputError                 the patient input is at fault (CLI exit code 1); nothing was derived
     │   ├── PatientParseError      the file or string cannot be read as RDF (names the source and the line)
     │   ├── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
+    │   ├── CannotEvaluateError    the patient is valid but over the reasoning budget (reasoner.safeguards): too
+    │   │                          large or too slow to evaluate; no advice at all rather than partial advice
     │   └── CaseError              a guideline test case file is malformed: names the file, the field and what
     │                              was expected (reasoner.cases; `reasoner test` and `coverage` exit 2)
-    ├── GuidelineError             the guideline files are broken or use an unsupported construct
-    └── QueryError                 a research query is malformed, asks for a remote SERVICE, or a parameter
-                                   cannot be bound (reasoner.store, reasoner.bindings)
+    ├── GuidelineError             the guideline files are broken or use an unsupported construct; also a
+    │                              file `reasoner fmt` cannot rewrite without changing its triples, an unusable QC
+    │                              profile or query (reasoner.qc), a git revision `reasoner diff` cannot read
+    ├── QueryError                 a research query is malformed, is refused by the query guard (an update,
+    │                              SERVICE, FROM, too long or deep: reasoner.sparql_guard), or a parameter
+    │                              cannot be bound (reasoner.store, reasoner.bindings)
+    └── StoreError                 the cohort store cannot be opened, read or written: a local directory, or a
+                                   SPARQL server that cannot be reached or answers an error (CLI exit code 4)
 
 Library code raises these; only the CLI turns them into exit codes and friendly text.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CannotEvaluateError",
     "CaseError",
     "GuidelineError",
     "InputError",
@@ -27,6 +35,7 @@ __all__ = [
     "PatientParseError",
     "QueryError",
     "ReasonerError",
+    "StoreError",
     "Violation",
 ]
 
@@ -71,6 +80,15 @@ class InvalidPatientError(InputError):
         super().__init__(f"{source}: invalid patient data ({len(violations)} problem(s)):\n{lines}")
 
 
+class CannotEvaluateError(InputError):
+    """The patient cannot be evaluated within the reasoning budget (reasoner.safeguards); nothing was derived."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"{source}: cannot evaluate: {detail}; no advice was derived")
+
+
 class CaseError(InputError):
     """A guideline test case (reasoner.cases) cannot be used: names the case file, the field and what was expected."""
 
@@ -88,3 +106,7 @@ class GuidelineError(ReasonerError):
 class QueryError(ReasonerError):
     """A query for the cohort store cannot be run: bad syntax, a refused feature (SERVICE), or a parameter that
     cannot be bound (reasoner.store)."""
+
+
+class StoreError(ReasonerError):
+    """The cohort store cannot be opened, read or written: names the directory or the server's URL."""

@@ -23,10 +23,11 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from reasoner.bindings import prebind
-from reasoner.errors import GuidelineError, Violation
+from reasoner.errors import GuidelineError, QueryError, Violation
 from reasoner.namespaces import GR, RDF, RDFS, SH, XSD
 from reasoner.owl2rl import TripleIndex
 from reasoner.oxi import from_ox, to_quads
+from reasoner.sparql_guard import guard
 
 __all__ = ["CompiledShapes", "display_name"]
 
@@ -144,6 +145,10 @@ class CompiledShapes:
             for d in g.objects(holder, SH.declare)
         )
         query = prefixes + str(select).replace("$this", "?this")
+        try:
+            guard(query)
+        except QueryError as exc:
+            raise GuidelineError(f"{self.source}: SPARQL constraint {display_name(node)}: {exc}") from exc
         return _SparqlConstraint(query, str(message or "violates a SPARQL constraint"), display_name(node))
 
     # -- checking ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from reasoner import load
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import RDF, SH
+from reasoner.queries import _read
 from reasoner.shapes import CompiledShapes, display_name
 from tests.conftest import ROOT
 from tests.test_engine_differential import CORPUS
@@ -101,3 +102,20 @@ def test_an_unknown_node_kind_is_refused() -> None:
     bad = _KINDS_SHAPES.replace("sh:nodeKind sh:IRI ]", "sh:nodeKind sh:Iri ]")
     with pytest.raises(GuidelineError, match="sh:Iri is not a SHACL node kind"):
         CompiledShapes(Graph().parse(data=bad, format="turtle"), source="kinds.ttl")
+
+
+def test_a_sparql_constraint_that_fetches_is_refused_when_compiled() -> None:
+    """The guard that protects the endpoint also holds for guideline-authored queries (once, at compile time)."""
+    fetching = _KINDS_SHAPES.replace(
+        "sh:property [ sh:path ex:name ; sh:datatype xsd:string ] ;",
+        'sh:sparql [ sh:select "SELECT $this WHERE { SERVICE <http://127.0.0.1:9/> { $this ?p ?o } }" ] ;',
+    )
+    with pytest.raises(GuidelineError, match=r"kinds\.ttl: SPARQL constraint .*SERVICE"):
+        CompiledShapes(Graph().parse(data=fetching, format="turtle"), source="kinds.ttl")
+
+
+def test_a_rule_file_that_fetches_is_refused(tmp_path: Path) -> None:
+    rule = tmp_path / "99-fetch.rq"
+    rule.write_text("CONSTRUCT { ?s a ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s a ?o } }", encoding="utf-8")
+    with pytest.raises(GuidelineError, match=r"99-fetch\.rq: .*SERVICE"):
+        _read(rule)
