@@ -22,15 +22,21 @@ import os
 import platform
 import pstats
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 import reasoner
+from reasoner._runtime import settle_heap
+from reasoner.store import EmbeddedStore, open_store
 from reasoner.synth import synthetic_patients
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +108,7 @@ def _worker(args: tuple[int, int, int]) -> tuple[int, float]:
     gl = reasoner.load_guideline()
     patients = list(synthetic_patients(gl, count, seed=seed, prefix=f"batch{offset}"))
     reasoner.recommend(patients[0], guideline=gl)  # compile in this process before the clock starts
+    settle_heap()  # as `reasoner batch` workers do
     start = time.perf_counter()
     done = 0
     for outcome in reasoner.recommend_many(patients, guideline=gl, as_of=COHORT_DATE):
@@ -121,40 +128,112 @@ def batch(count: int, processes: int) -> float:
     return sum(n for n, _ in results) / max(t for _, t in results)
 
 
-def cohort(count: int, processes: int) -> dict[str, Any]:
+def cohort(count: int, processes: int, query_runs: int, query_timeout: float, reload: bool) -> dict[str, Any]:
     """Synthesise `count` patients, batch them into a fresh on-disk store, and time every research query there
-    (median of three runs; provenance-chain bound to the first patient)."""
-    from reasoner.batch import batch as run_batch
-    from reasoner.research import queries
-    from reasoner.store import open_store, query
+    (median of `query_runs` runs, each query stopped after `query_timeout` s; provenance-chain bound to the first
+    patient). The batch and each query run in a fresh process, so each peak RSS is its own. With `reload`, also
+    dump the store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
+    elsewhere, docs/cluster.md)."""
     from reasoner.synth import write_cohort
 
-    with tempfile.TemporaryDirectory() as tmp:
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         root = Path(tmp)
-        paths = write_cohort(reasoner.load_guideline(), count, root / "patients", seed=SEED_VALUE)
         start = time.perf_counter()
-        summary = run_batch([root / "patients"], root / "db", processes=processes, as_of=COHORT_DATE)
-        loaded = time.perf_counter() - start
-        size = sum(f.stat().st_size for f in (root / "db").rglob("*") if f.is_file())
-        first = reasoner.load(paths[0]).iri
-        store = open_store(root / "db", read_only=True)
-        latencies = {}
-        for name, q in queries().items():
-            bindings = {"patient": first} if "patient" in q.required else {}
-            runs = []
-            for _ in range(3):
-                begin = time.perf_counter()
-                query(store, q.text, bindings=bindings)
-                runs.append(time.perf_counter() - begin)
-            latencies[name] = statistics.median(runs) * 1e3
+        write_cohort(reasoner.load_guideline(), count, root / "patients", seed=SEED_VALUE)
+        out: dict[str, Any] = {"patients": count, "processes": processes, "synth_s": time.perf_counter() - start}
+        with ProcessPoolExecutor(1, mp_context=spawn) as child:
+            out.update(child.submit(_cohort_batch, root, processes).result())
+        out["store_mb"] = _size(root / "db") / 1e6
+        print(f"cohort store: {json.dumps(out)}", file=sys.stderr, flush=True)  # a long run's figures so far
+        out.update(_cohort_queries(root, query_runs, query_timeout))
+        if reload:
+            out.update(_reload(root))
+    return out
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _cohort_batch(root: Path, processes: int) -> dict[str, Any]:
+    from reasoner.batch import batch as run_batch
+
+    summary = run_batch([root / "patients"], root / "db", processes=processes, as_of=COHORT_DATE)
+    assert summary.done == summary.total, summary.invalid[:3]
     return {
-        "patients": count,
-        "processes": processes,
         "stored": summary.done,
-        "batch_into_store_s": loaded,
-        "store_mb": size / 1e6,
-        "query_ms_p50": latencies,
+        "batch_into_store_s": summary.elapsed,
+        "batch_patients_per_s": summary.patients_per_s,
+        "writing_s": summary.writing,
+        "writing_ms_per_patient": summary.writing / summary.done * 1e3,
+        "batch_peak_rss_mb": {
+            "writer": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        },
     }
+
+
+def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
+    """Each research query in its own process (its own peak RSS), stopped when its runs take more than `timeout`
+    seconds each (reported as None: slower than that)."""
+    from reasoner.research import queries
+
+    spawn = multiprocessing.get_context("spawn")
+    latencies: dict[str, float | None] = {}
+    rss = 0.0
+    for name in queries():
+        results = spawn.Queue()
+        child = spawn.Process(target=_time_query, args=(root, name, runs, results))
+        child.start()
+        assert results.get(timeout=300) == "ready"  # the clock starts once the store is open
+        child.join(timeout * runs)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+            latencies[name] = None
+            continue
+        latencies[name], peak = results.get()
+        rss = max(rss, peak)
+    return {"query_ms_p50": latencies, "query_timeout_s": timeout, "query_peak_rss_mb": rss}
+
+
+def _time_query(root: Path, name: str, runs: int, results: Any) -> None:
+    from reasoner.research import queries
+    from reasoner.store import query
+
+    q = queries()[name]
+    first = reasoner.load(sorted((root / "patients").iterdir())[0]).iri
+    bindings = {"patient": first} if "patient" in q.required else {}
+    times = []
+    with open_store(root / "db", read_only=True) as store:
+        results.put("ready")
+        for _ in range(runs):
+            begin = time.perf_counter()
+            query(store, q.text, bindings=bindings)
+            times.append(time.perf_counter() - begin)
+    results.put((statistics.median(times) * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _reload(root: Path) -> dict[str, Any]:
+    """Dump the store to N-Quads and time `oxigraph load` of it into an empty store (wall time and peak RSS)."""
+    with open_store(root / "db", read_only=True) as store:
+        assert isinstance(store, EmbeddedStore)
+        store.oxigraph.dump(str(root / "dump.nq"), format=ox.RdfFormat.N_QUADS)
+    command = [shutil.which("oxigraph") or "oxigraph", "load", "--location", str(root / "reloaded"), "--file",
+               str(root / "dump.nq")]  # fmt: skip
+    start = time.perf_counter()
+    with (root / "load.log").open("wb") as log:
+        child = subprocess.Popen(command, stdout=log, stderr=log)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
+    elapsed = time.perf_counter() - start
+    assert os.waitstatus_to_exitcode(status) == 0, (root / "load.log").read_text()
+    dump_mb = (root / "dump.nq").stat().st_size / 1e6
+    (root / "dump.nq").unlink()
+    reloaded = _size(root / "reloaded") / 1e6
+    shutil.rmtree(root / "reloaded")
+    return {"reload": {"dump_mb": dump_mb, "oxigraph_load_s": elapsed, "peak_rss_mb": usage.ru_maxrss / 1024,
+                       "store_mb": reloaded}}  # fmt: skip
 
 
 def profile(count: int) -> str:
@@ -188,25 +267,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--profile", action="store_true", help="also print where the warm path spends its time")
     parser.add_argument("--cohort", type=int, default=1000, help="patients in the cohort store figures (0: skip)")
+    parser.add_argument("--cohort-only", action="store_true", help="only the cohort store figures")
+    parser.add_argument("--query-runs", type=int, default=3, help="runs of each research query (the median is kept)")
+    parser.add_argument("--query-timeout", type=float, default=600, help="seconds before a query is stopped")
+    parser.add_argument("--reload", action="store_true", help="also time `oxigraph load` of the store's N-Quads dump")
     args = parser.parse_args(argv)
 
     report: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
-    report["warm"] = warm(args.patients, args.baseline)
-    report["cold_start"] = cold(args.cold_runs)
-    baseline_rate = 1000 / report["warm"]["baseline_ms"]["p50"]
-    report["batch"] = {
-        "patients": args.patients,
-        "one_process_per_s": batch(args.patients, 1),
-        "two_processes_per_s": batch(args.patients, 2),
-        "baseline_one_process_per_s": baseline_rate,
-    }
-    report["batch"]["speedup_two_processes"] = report["batch"]["two_processes_per_s"] / baseline_rate
-    report["peak_rss_mb"] = {
-        "this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-    }
+    if not args.cohort_only:
+        report["warm"] = warm(args.patients, args.baseline)
+        report["cold_start"] = cold(args.cold_runs)
+        baseline_rate = 1000 / report["warm"]["baseline_ms"]["p50"]
+        report["batch"] = {
+            "patients": args.patients,
+            "one_process_per_s": batch(args.patients, 1),
+            "two_processes_per_s": batch(args.patients, 2),
+            "baseline_one_process_per_s": baseline_rate,
+        }
+        report["batch"]["speedup_two_processes"] = report["batch"]["two_processes_per_s"] / baseline_rate
+        report["peak_rss_mb"] = {
+            "this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        }
     if args.cohort:
-        report["cohort_store"] = cohort(args.cohort, processes=2)
+        report["cohort_store"] = cohort(
+            args.cohort, processes=2, query_runs=args.query_runs, query_timeout=args.query_timeout, reload=args.reload
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
@@ -216,9 +302,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def table(r: dict[str, Any]) -> str:
+    rows = [("figure", "compiled", "owlrl baseline", "ratio")]
+    if "warm" in r:
+        rows += _engine_rows(r)
+    if "cohort_store" in r:
+        rows += _cohort_rows(r["cohort_store"])
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * n for n in widths))
+    return "\n".join(lines)
+
+
+def _engine_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     w, c, b = r["warm"], r["cold_start"], r["batch"]
-    rows = [
-        ("figure", "compiled", "owlrl baseline", "ratio"),
+    return [
         ("warm recommend p50 (ms)", f"{w['compiled_ms']['p50']:.1f}", f"{w['baseline_ms']['p50']:.0f}",
          f"{w['speedup_p50']:.0f}x"),
         ("warm recommend p95 (ms)", f"{w['compiled_ms']['p95']:.1f}", f"{w['baseline_ms']['p95']:.0f}",
@@ -232,16 +329,26 @@ def table(r: dict[str, Any]) -> str:
          f"{b['speedup_two_processes']:.0f}x"),
         ("peak RSS, largest process (MB)", f"{max(r['peak_rss_mb'].values()):.0f}", "", ""),
     ]  # fmt: skip
-    if "cohort_store" in r:
-        cs = r["cohort_store"]
-        rows.append((f"cohort of {cs['patients']}: batch into store (s)", f"{cs['batch_into_store_s']:.1f}", "", ""))
-        rows.append(("cohort store on disk (MB)", f"{cs['store_mb']:.0f}", "", ""))
-        for name, ms in cs["query_ms_p50"].items():
-            rows.append((f"query {name} p50 (ms)", f"{ms:.0f}", "", ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
-    lines.insert(1, "  ".join("-" * n for n in widths))
-    return "\n".join(lines)
+
+
+def _cohort_rows(cs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    n = cs["patients"]
+    rows = [
+        (f"cohort of {n}: batch into store, 2 processes (s)", f"{cs['batch_into_store_s']:.1f}", "", ""),
+        ("  of which writing to the store and compacting it (s)", f"{cs['writing_s']:.1f}", "", ""),
+        ("  writing per patient (ms)", f"{cs['writing_ms_per_patient']:.2f}", "", ""),
+        ("  peak RSS: writer, largest worker (MB)",
+         f"{cs['batch_peak_rss_mb']['writer']:.0f}, {cs['batch_peak_rss_mb']['largest_worker']:.0f}", "", ""),
+        ("cohort store on disk (MB)", f"{cs['store_mb']:.0f}", "", ""),
+        ("queries: peak RSS (MB)", f"{cs['query_peak_rss_mb']:.0f}", "", ""),
+    ]  # fmt: skip
+    if "reload" in cs:
+        rows.append(("oxigraph load of the N-Quads dump (s)", f"{cs['reload']['oxigraph_load_s']:.1f}", "", ""))
+    over = f"> {cs['query_timeout_s'] * 1e3:.0f}"
+    rows += [
+        (f"query {n} p50 (ms)", over if ms is None else f"{ms:.0f}", "", "") for n, ms in cs["query_ms_p50"].items()
+    ]
+    return rows
 
 
 if __name__ == "__main__":
