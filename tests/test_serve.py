@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
@@ -36,7 +37,6 @@ from reasoner.serve import Server, Settings, make_server
 from reasoner.store import open_store, query
 from reasoner.synth import write_cohort
 from tests.canary import Canary, canary_fixture
-from tests.conftest import store_dump
 from tests.test_serve_guard import SPARQL_EMPTY, attacks
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -60,6 +60,14 @@ def build_store(root: Path, count: int = 6) -> Path:
     summary = batch([root / "patients"], root / "db")
     assert summary.done == count
     return root / "db"
+
+
+def dump(store: Path) -> list[str]:
+    """The store as sorted N-Quads lines."""
+    with open_store(store, read_only=True) as opened:
+        quads = opened.oxigraph.quads_for_pattern(None, None, None, None)
+        text = (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
+    return sorted(text.splitlines())
 
 
 @contextmanager
@@ -135,7 +143,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def before(store: Path) -> list[str]:
-    return store_dump(store)
+    return dump(store)
 
 
 canary = canary_fixture(body=SPARQL_EMPTY, content_type="application/sparql-results+json", path="/sparql")
@@ -445,4 +453,4 @@ def test_no_request_left_and_the_store_is_unchanged(
     server: Server, store: Path, before: list[str], canary: Canary
 ) -> None:
     assert canary.requests == []
-    assert store_dump(store) == before and before
+    assert dump(store) == before and before
