@@ -379,6 +379,10 @@ def test_hung_crashed_and_abandoned_workers_are_replaced_and_none_outlives_the_s
             time.sleep(0.1)
         assert workers() != busy_before
         assert get(server, PATIENTS)[0] == 200
+        # The replacement starts in the background: wait for it rather than race it.
+        deadline = time.monotonic() + 10
+        while len(workers()) != len(started) and time.monotonic() < deadline:
+            time.sleep(0.1)
         seen |= workers()
         assert len(workers()) == len(started)
     assert len(seen) > len(started)
