@@ -1,16 +1,32 @@
-"""Shared fixtures: the seed case is evaluated once per session (each OWL 2 RL run takes a few seconds)."""
+"""Shared fixtures: the seed case is evaluated once per session (each OWL 2 RL run takes a few seconds); one headless
+Chromium (Debian's, driven by Playwright) for the browser tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import reasoner
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-case.ttl"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, installed by scripts/install-browser.sh
+# The machine has no outside network: without these, Chromium keeps trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +37,16 @@ def seed_result() -> reasoner.Recommendations:
 @pytest.fixture(scope="session")
 def seed_json(seed_result: reasoner.Recommendations) -> dict[str, Any]:
     return seed_result.to_json()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium with a fresh temporary profile. Missing Chromium fails the test: never a silent skip."""
+    from playwright.sync_api import sync_playwright  # only the browser tests pay for the import
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian's chromium package)")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

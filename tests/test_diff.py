@@ -4,7 +4,6 @@ revisions (a repository made here, and this repository's own history), and the i
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +15,7 @@ from reasoner.batch import batch
 from reasoner.cli import main
 from reasoner.diff import GuidelineDiff, diff_guidelines
 from reasoner.turtle_scan import scan
+from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-case.ttl"
@@ -28,15 +28,6 @@ lbp:LBP-TEST-01 a gr:Recommendation ; gr:partOf <https://w3id.org/guideline-reas
 lbp:LBP-TEST-01-ev1 a gr:EvidenceStatement ; gr:order 1 ; gr:source lbp:SRC-PROJECT ;
     gr:statement "Test." ; gr:strength gr:ProjectDefined .
 """
-
-
-def edit(root: Path, file: str, subject: str, pattern: str, replacement: str) -> None:
-    path = root / file
-    text = path.read_text()
-    statement = next(st for st in scan(text).statements if st.subject == subject)
-    changed, count = re.subn(pattern, replacement, statement.text, count=1)
-    assert count == 1, f"{pattern!r} not in the statement about {subject}"
-    path.write_text(text.replace(statement.text, changed, 1))
 
 
 def remove(root: Path, file: str, *subjects: str) -> None:

@@ -4,7 +4,6 @@ entity, the file and a line that shows the problem."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 from reasoner.cli import main
 from reasoner.errors import GuidelineError
 from reasoner.qc import Finding, QualityReport, check_guideline, checks, read_profile
-from reasoner.turtle_scan import scan
+from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "<https://w3id.org/guideline-reasoner/lbp>"
@@ -34,16 +33,6 @@ def one_case(tmp_path: Path) -> Path:
     cases.mkdir(parents=True)
     shutil.copy(ONE_CASE, cases)
     return cases.parent
-
-
-def edit(root: Path, file: str, subject: str, pattern: str, replacement: str) -> None:
-    """Rewrite, in the first statement about `subject`, the one match of `pattern` (whatever the layout)."""
-    path = root / file
-    text = path.read_text()
-    statement = next(st for st in scan(text).statements if st.subject == subject)
-    changed, count = re.subn(pattern, replacement, statement.text, count=1)
-    assert count == 1, f"{pattern!r} not in the statement about {subject}"
-    path.write_text(text.replace(statement.text, changed, 1))
 
 
 def append(root: Path, file: str, turtle: str) -> None:

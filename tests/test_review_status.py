@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 
 import reasoner
 from reasoner.namespaces import GR, OWL
-from reasoner.turtle_scan import scan
+from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-case.ttl"
@@ -19,11 +19,13 @@ SEED = ROOT / "examples" / "seed-case.ttl"
 
 def test_draft_advice_applies_only_on_request_and_is_marked(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
-    path = tmp_path / "ontology" / "lbp" / "recommendations.ttl"
-    text = path.read_text()
-    statement = next(st for st in scan(text).statements if st.subject == "lbp:LBP-IMG-04")
-    drafted = re.sub(r"gr:reviewStatus\s+gr:Approved", "gr:reviewStatus gr:Draft", statement.text)
-    path.write_text(text.replace(statement.text, drafted))
+    edit(
+        tmp_path / "ontology",
+        "lbp/recommendations.ttl",
+        "lbp:LBP-IMG-04",
+        r"gr:reviewStatus\s+gr:Approved",
+        "gr:reviewStatus gr:Draft",
+    )
     gl = reasoner.load_guideline(tmp_path / "ontology")
 
     default = reasoner.recommend(SEED, guideline=gl)

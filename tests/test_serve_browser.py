@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page
 from rdflib import URIRef
 
 from reasoner.research import queries
@@ -16,9 +16,6 @@ from reasoner.serve import Server, Settings, make_server
 from reasoner.store import open_store, query
 from tests.test_serve import build_store, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 MAX_ROWS = 25
 
 
@@ -34,32 +31,14 @@ def server(store: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with playwright.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile),  # a fresh profile
-            executable_path=str(CHROMIUM),
-            headless=True,
-            viewport={"width": 1400, "height": 900},
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+def page(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 1400, "height": 900})
+    yield opened
+    opened.close()
 
 
 def test_pick_a_research_query_type_its_parameter_and_see_its_rows(
-    server: Server, store: Path, page: Any, tmp_path: Path
+    server: Server, store: Path, page: Page, tmp_path: Path
 ) -> None:
     urgent = queries()["urgent-advice"]
     with open_store(store, read_only=True) as opened:
@@ -93,7 +72,7 @@ def test_pick_a_research_query_type_its_parameter_and_see_its_rows(
     assert outside == []
 
 
-def test_the_row_cap_and_refusals_are_shown_on_the_page(server: Server, page: Any) -> None:
+def test_the_row_cap_and_refusals_are_shown_on_the_page(server: Server, page: Page) -> None:
     page.goto(server.url)
     page.locator("#query").fill("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
     page.locator("#run").click()
