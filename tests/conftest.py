@@ -50,3 +50,13 @@ def browser() -> Iterator[Browser]:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def store_dump(path: Path) -> list[str]:
+    """Every quad of the on-disk store at `path`, as sorted N-Quads lines: what "the same store" means in tests."""
+    from reasoner.backends import EmbeddedStore
+    from reasoner.store import open_store
+
+    with open_store(path, read_only=True) as store:
+        assert isinstance(store, EmbeddedStore)
+        return sorted(str(q) for q in store.oxigraph)

@@ -16,8 +16,8 @@ import reasoner
 from reasoner.batch import batch
 from reasoner.cli import main
 from reasoner.errors import ReasonerError
-from reasoner.store import EmbeddedStore, open_store
 from reasoner.synth import write_cohort
+from tests.conftest import store_dump
 
 SEED = 8080
 COUNT = 10
@@ -39,12 +39,6 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _dump(path: Path) -> list[str]:
-    with open_store(path, read_only=True) as store:
-        assert isinstance(store, EmbeddedStore)
-        return sorted(str(q) for q in store.oxigraph)
-
-
 def test_a_batch_on_a_dask_cluster_stores_what_one_process_stores(
     tmp_path: Path, cohort: Path, cluster: LocalCluster
 ) -> None:
@@ -53,8 +47,8 @@ def test_a_batch_on_a_dask_cluster_stores_what_one_process_stores(
     assert (clustered.done, clustered.total) == (single.done, single.total) == (COUNT, COUNT + 1)
     assert clustered.invalid == single.invalid and len(clustered.invalid) == 1
     assert clustered.processes == 2, "the summary counts the cluster's worker threads"
-    dump = _dump(tmp_path / "single")
-    assert len(dump) > 1000 and _dump(tmp_path / "dask") == dump
+    dump = store_dump(tmp_path / "single")
+    assert len(dump) > 1000 and store_dump(tmp_path / "dask") == dump
     with Client(cluster) as client:  # the chunks ran in the workers, not here
         assert set(client.run(_evaluated).values()) == {True}
 

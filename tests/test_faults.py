@@ -28,6 +28,7 @@ from reasoner.batch import batch
 from reasoner.errors import StoreError
 from reasoner.store import derived_graph, facts_graph, open_store, patient_graphs, write_guideline, write_patients
 from reasoner.synth import write_cohort
+from tests.conftest import store_dump
 
 OLD_DAY, NEW_DAY = date(2026, 3, 1), date(2026, 4, 1)
 KEPT, FRESH = 30, 10  # patients stored before the batch and revised by it; patients the batch adds
@@ -45,11 +46,6 @@ class Cohort:
     old_states: dict[str, State]
     new_states: dict[str, State]
     seconds: float  # how long the complete `reasoner batch` took
-
-
-def _dump(path: Path) -> list[str]:
-    with open_store(path, read_only=True) as store:
-        return sorted(str(q) for q in store.oxigraph)
 
 
 def _states(path: Path, patients: list[str], version: str) -> dict[str, State]:
@@ -93,7 +89,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Cohort:
         old_inputs,
         new_inputs,
         old_store,
-        _dump(new_store),
+        store_dump(new_store),
         _states(old_store, patients, version),
         _states(new_store, patients, version),
         seconds,
@@ -119,7 +115,7 @@ def _kill_and_check(cohort: Cohort, work: Path, rng: random.Random) -> str:
         kinds.append("new" if state == cohort.new_states[patient] else "old")
     summary = batch([cohort.new_inputs], store, as_of=NEW_DAY)
     assert summary.done == KEPT + FRESH and not summary.invalid
-    assert _dump(store) == cohort.new_dump
+    assert store_dump(store) == cohort.new_dump
     return f"killed after {delay:.2f}s: {kinds.count('new')} new, {kinds.count('old')} old"
 
 
@@ -157,7 +153,7 @@ def test_a_second_writer_fails_at_once_naming_the_first(cohort: Cohort, tmp_path
         assert query.returncode == 4 and b"being written by" in query.stderr  # reading now would be unsafe
         with pytest.raises(StoreError, match="being written"):
             backup(store, tmp_path / "backup.nq")
-    assert _dump(store) == _dump(cohort.old_store)
+    assert store_dump(store) == store_dump(cohort.old_store)
     with open_store(store):  # released on close
         pass
 
@@ -251,7 +247,7 @@ def test_a_write_that_runs_out_of_space_leaves_the_last_committed_state_readable
     for patient, state in _states(store, list(cohort.old_states), version).items():  # it opens, and is whole
         assert state in (cohort.old_states[patient], cohort.new_states[patient]), f"{patient} is half-written"
     batch([cohort.new_inputs], store, as_of=NEW_DAY)
-    assert _dump(store) == cohort.new_dump
+    assert store_dump(store) == cohort.new_dump
 
 
 def test_backup_and_restore_round_trip_and_refuse_a_damaged_backup(cohort: Cohort, tmp_path: Path) -> None:
@@ -260,7 +256,7 @@ def test_backup_and_restore_round_trip_and_refuse_a_damaged_backup(cohort: Cohor
     assert done.returncode == 0, done.stderr.decode()
     done = subprocess.run([*CLI, "restore", str(file), str(restored)], capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
-    assert _dump(restored) == _dump(cohort.old_store)
+    assert store_dump(restored) == store_dump(cohort.old_store)
     data = file.read_bytes()
     (tmp_path / "truncated.nq").write_bytes(data[: len(data) // 2])
     (tmp_path / "altered.nq").write_bytes(data.replace(b"revised", b"REVISED").replace(b"<https://", b"<http://", 1))
@@ -270,5 +266,5 @@ def test_backup_and_restore_round_trip_and_refuse_a_damaged_backup(cohort: Cohor
         assert not (tmp_path / f"from-{name}").exists()
     with pytest.raises(StoreError, match="not empty"):
         restore(file, restored)
-    assert _dump(restored) == _dump(cohort.old_store)
-    assert backup(restored, tmp_path / "again.nq") == len(_dump(cohort.old_store))
+    assert store_dump(restored) == store_dump(cohort.old_store)
+    assert backup(restored, tmp_path / "again.nq") == len(store_dump(cohort.old_store))

@@ -27,7 +27,6 @@ from reasoner.guideline import Guideline
 from reasoner.namespaces import GR
 from reasoner.research import queries
 from reasoner.store import (
-    EmbeddedStore,
     RemoteStore,
     Rows,
     derived_graph,
@@ -38,6 +37,7 @@ from reasoner.store import (
     write_patient,
 )
 from reasoner.synth import synthetic_patients, write_cohort
+from tests.conftest import store_dump
 
 SEED = 515
 COUNT = 8
@@ -111,12 +111,6 @@ def _server_dump(url: str) -> list[str]:
         return sorted(str(q) for q in ox.parse(response.read(), format=ox.RdfFormat.N_QUADS))
 
 
-def _embedded_dump(path: Path) -> list[str]:
-    with open_store(path, read_only=True) as store:
-        assert isinstance(store, EmbeddedStore)
-        return sorted(str(q) for q in store.oxigraph)
-
-
 def test_a_batch_to_a_server_stores_exactly_what_an_embedded_store_holds(
     server: str, cohort: Path, embedded: Path
 ) -> None:
@@ -125,7 +119,7 @@ def test_a_batch_to_a_server_stores_exactly_what_an_embedded_store_holds(
     assert summary.store == server
     dump = _server_dump(server)
     assert len(dump) > 1000
-    assert dump == _embedded_dump(embedded)
+    assert dump == store_dump(embedded)
     batch([cohort], server, chunk_size=5)  # a rerun, chunked differently: idempotent
     assert _server_dump(server) == dump
 

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
@@ -37,6 +36,7 @@ from reasoner.serve import Server, Settings, make_server
 from reasoner.store import open_store, query
 from reasoner.synth import write_cohort
 from tests.canary import Canary, canary_fixture
+from tests.conftest import store_dump
 from tests.test_serve_guard import SPARQL_EMPTY, attacks
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -60,14 +60,6 @@ def build_store(root: Path, count: int = 6) -> Path:
     summary = batch([root / "patients"], root / "db")
     assert summary.done == count
     return root / "db"
-
-
-def dump(store: Path) -> list[str]:
-    """The store as sorted N-Quads lines."""
-    with open_store(store, read_only=True) as opened:
-        quads = opened.oxigraph.quads_for_pattern(None, None, None, None)
-        text = (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
-    return sorted(text.splitlines())
 
 
 @contextmanager
@@ -143,7 +135,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def before(store: Path) -> list[str]:
-    return dump(store)
+    return store_dump(store)
 
 
 canary = canary_fixture(body=SPARQL_EMPTY, content_type="application/sparql-results+json", path="/sparql")
@@ -457,4 +449,4 @@ def test_no_request_left_and_the_store_is_unchanged(
     server: Server, store: Path, before: list[str], canary: Canary
 ) -> None:
     assert canary.requests == []
-    assert dump(store) == before and before
+    assert store_dump(store) == before and before

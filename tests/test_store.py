@@ -39,6 +39,7 @@ from reasoner.store import (
     write_patients,
 )
 from reasoner.synth import synthetic_patients, write_cohort
+from tests.conftest import store_dump
 
 SEED = 4242
 COUNT = 12
@@ -67,12 +68,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, cohort: Path) -> list[st
     """The contents of a clean single-process run."""
     path = tmp_path_factory.mktemp("reference") / "store"
     batch([cohort], path)
-    return _contents(path)
-
-
-def _contents(path: Path) -> list[str]:
-    with open_store(path, read_only=True) as store:
-        return sorted(str(q) for q in store.oxigraph)
+    return store_dump(path)
 
 
 def _graph(path: Path, name: str) -> set[str]:
@@ -144,22 +140,22 @@ def test_invalid_patients_are_reported_with_their_reason_and_never_stored(tmp_pa
 
 def test_a_rerun_is_idempotent(tmp_path: Path, cohort: Path, reference: list[str]) -> None:
     batch([cohort], tmp_path / "store")
-    first = _contents(tmp_path / "store")
+    first = store_dump(tmp_path / "store")
     batch([cohort], tmp_path / "store")
-    assert _contents(tmp_path / "store") == first == reference
+    assert store_dump(tmp_path / "store") == first == reference
 
 
 def test_two_processes_give_the_same_store_as_one(tmp_path: Path, cohort: Path, reference: list[str]) -> None:
     summary = batch([cohort], tmp_path / "store", processes=2, chunk_size=3)
     assert summary.done == COUNT and len(summary.invalid) == 2
-    assert _contents(tmp_path / "store") == reference
+    assert store_dump(tmp_path / "store") == reference
 
 
 def test_any_executor_can_run_the_chunks(tmp_path: Path, cohort: Path, reference: list[str]) -> None:
     with ThreadPoolExecutor(2) as executor:  # a stand-in for a cluster client's executor
         summary = batch([cohort], tmp_path / "store", executor=executor, chunk_size=2)
     assert summary.done == COUNT
-    assert _contents(tmp_path / "store") == reference
+    assert store_dump(tmp_path / "store") == reference
 
 
 def test_replacing_a_patient_replaces_exactly_its_two_graphs(
@@ -196,7 +192,7 @@ def test_one_write_mixes_new_and_stored_patients_and_the_last_record_of_a_patien
         write_guideline(store, guideline)
         write_patients(store, [_tampered(records[1]), records[2]])  # stored first: the next write replaces them
         write_patients(store, [records[2], records[1], *records[3:], _tampered(records[0]), records[0]])
-    assert _contents(tmp_path / "store") == reference
+    assert store_dump(tmp_path / "store") == reference
 
 
 def _records(guideline: Guideline, patients: list[reasoner.Patient]) -> list[PatientGraphs]:
@@ -239,7 +235,7 @@ def _whole(path: Path, reference: list[str], guideline: Guideline) -> int:
     """Check that every patient in the store is whole (both graphs, exactly as in the reference run); return how
     many patients are stored."""
     expected = _group(reference)
-    got = _group(_contents(path))
+    got = _group(store_dump(path))
     stored = 0
     for patient in _patients(guideline):
         facts, derived = facts_graph(str(patient.iri)), derived_graph(str(patient.iri), guideline.version_iri)
@@ -269,7 +265,7 @@ def test_a_batch_stopped_between_patients_leaves_them_whole_and_a_rerun_complete
         batch([cohort], tmp_path / "store", progress=stop, chunk_size=2)
     assert _whole(tmp_path / "store", reference, guideline) == 6, "the chunk of the fifth patient was written whole"
     batch([cohort], tmp_path / "store")
-    assert _contents(tmp_path / "store") == reference
+    assert store_dump(tmp_path / "store") == reference
 
 
 _KILLED = """
@@ -304,7 +300,7 @@ def test_a_killed_batch_leaves_no_half_written_patient(
         child.wait()
     assert 4 <= _whole(store, reference, guideline) < COUNT
     batch([cohort], store)
-    assert _contents(store) == reference
+    assert store_dump(store) == reference
 
 
 # -- inputs ----------------------------------------------------------------------------------------------------
@@ -321,7 +317,7 @@ def test_a_dataset_file_with_one_graph_per_patient_gives_the_same_store(
     (tmp_path / "cohort.nq").write_text("\n".join(lines) + "\n")
     summary = batch([tmp_path / "cohort.nq"], tmp_path / "store")
     assert summary.done == COUNT and summary.invalid == []
-    assert _contents(tmp_path / "store") == reference
+    assert store_dump(tmp_path / "store") == reference
     (tmp_path / "split.nq").write_text("\n".join(lines[:3] + lines[-3:] + lines[3:4]) + "\n")
     with pytest.raises(InputError, match="not written together"):
         batch([tmp_path / "split.nq"], tmp_path / "never")
