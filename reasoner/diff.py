@@ -26,11 +26,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.errors import GuidelineError, InputError
-from reasoner.guideline import Guideline, RecommendationSpec, guideline_files, load_guideline
+from reasoner.guideline import Guideline, RecommendationSpec, guideline_files, load_guideline, read_asserted
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
 from reasoner.patient import Patient, load
 from reasoner.pipeline import recommend_many
-from reasoner.rdfio import ReadError, parse_file
 from reasoner.store import CATALOGUE, derived_graph, facts_graph, open_store, query
 from reasoner.turtle_format import FIXED_PREFIXES
 
@@ -260,13 +259,7 @@ def _read(root: Path) -> Guideline:
     files = guideline_files(root)
     if not files:
         raise GuidelineError(f"{root}: no .ttl guideline files found")
-    graph = Graph()
-    for file in files:
-        try:
-            parse_file(graph, file)
-        except ReadError as exc:
-            raise GuidelineError(str(exc)) from exc
-    return Guideline(graph, inferred=Graph(), files=files, content_hash="")
+    return Guideline(read_asserted(files), inferred=Graph(), files=files, content_hash="")
 
 
 def _git(where: Path, *args: str, check: bool = True) -> str:

@@ -267,17 +267,23 @@ def load_guideline(root: Path | None = None, *, cache_root: Path | None = None) 
 
 
 @cache
+def read_asserted(files: tuple[Path, ...]) -> Graph:
+    """The guideline files parsed into one graph (no closure); a file that cannot be read is a GuidelineError."""
+    asserted = Graph()
+    for path in files:
+        try:
+            parse_file(asserted, path)
+        except ReadError as exc:
+            raise GuidelineError(str(exc)) from exc
+    return asserted
+
+
 def _load(files: tuple[Path, ...], content_hash: str, cache_root: Path | None) -> Guideline:
     cached = _cache.read(content_hash, root=cache_root)
     if cached is not None:
         asserted, inferred = cached
     else:
-        asserted = Graph()
-        for path in files:
-            try:
-                parse_file(asserted, path)
-            except ReadError as exc:
-                raise GuidelineError(str(exc)) from exc
+        asserted = read_asserted(files)
         inferred = _owl_rl_closure(asserted)
         _cache.write(content_hash, asserted, inferred, root=cache_root)
     return Guideline(asserted, inferred=inferred, files=files, content_hash=content_hash)
