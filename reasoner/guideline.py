@@ -266,7 +266,6 @@ def load_guideline(root: Path | None = None, *, cache_root: Path | None = None) 
     return _load(files, digest.hexdigest(), cache_root)
 
 
-@cache
 def read_asserted(files: tuple[Path, ...]) -> Graph:
     """The guideline files parsed into one graph (no closure); a file that cannot be read is a GuidelineError."""
     asserted = Graph()
@@ -278,6 +277,7 @@ def read_asserted(files: tuple[Path, ...]) -> Graph:
     return asserted
 
 
+@cache
 def _load(files: tuple[Path, ...], content_hash: str, cache_root: Path | None) -> Guideline:
     cached = _cache.read(content_hash, root=cache_root)
     if cached is not None:

@@ -39,6 +39,13 @@ def test_compiling_writes_one_cache_file_and_a_new_process_reuses_it(ontology: P
     assert written.stat().st_mtime_ns == stamp, "the second process recompiled instead of reading the cache"
 
 
+def test_an_unchanged_guideline_is_loaded_once_per_process(ontology: Path, tmp_path: Path) -> None:
+    # Regression: moving the memo from the loader to the file reader rebuilt the guideline (and its compiled
+    # engine) on every call, and the differential suite grew to 20 GB.
+    root = tmp_path / "cache"
+    assert reasoner.load_guideline(ontology, cache_root=root) is reasoner.load_guideline(ontology, cache_root=root)
+
+
 def test_a_changed_guideline_file_gets_a_new_key(ontology: Path, tmp_path: Path) -> None:
     root = tmp_path / "cache"
     before = reasoner.load_guideline(ontology, cache_root=root)
