@@ -3,6 +3,7 @@ Chromium (Debian's, driven by Playwright) for the browser tests."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,3 +61,9 @@ def store_dump(path: Path) -> list[str]:
     with open_store(path, read_only=True) as store:
         assert isinstance(store, EmbeddedStore)
         return sorted(str(q) for q in store.oxigraph)
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a child that must stop on Ctrl-C as it would in a terminal: a shell's background job starts
+    with SIGINT ignored, and a child inherits that (Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -19,6 +19,7 @@ import pytest
 import reasoner
 from reasoner.cds_hooks import CdsHooks
 from reasoner.serve import make_server
+from tests.conftest import default_sigint
 from tests.test_fhir import FHIR_SEED
 
 AS_OF = date(2026, 3, 22)
@@ -227,7 +228,7 @@ def test_bad_calls_get_clear_errors(base: str, path: str, body: Any, status: int
 def test_reasoner_serve_cds_hooks_command_answers_discovery() -> None:
     """`reasoner serve --cds-hooks` without a store: the services only, stopped by Ctrl-C."""
     command = [sys.executable, "-m", "reasoner.cli", "serve", "--cds-hooks", "--port", "0"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         assert process.stderr is not None
         line = process.stderr.readline()

@@ -36,7 +36,7 @@ from reasoner.serve import Server, Settings, make_server
 from reasoner.store import open_store, query
 from reasoner.synth import write_cohort
 from tests.canary import Canary, canary_fixture
-from tests.conftest import store_dump
+from tests.conftest import default_sigint, store_dump
 from tests.test_serve_guard import SPARQL_EMPTY, attacks
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -383,7 +383,7 @@ def test_hung_crashed_and_abandoned_workers_are_replaced_and_none_outlives_the_s
 
 def test_reasoner_serve_command_serves_and_stops_on_ctrl_c(store: Path, expected: list[str]) -> None:
     command = [sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", "0", "--workers", "1"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         line = process.stderr.readline()
         assert "serving" in line, line
