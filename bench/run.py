@@ -1,18 +1,21 @@
 """Benchmarks: every figure beside the naive baseline (owlrl's full closure per patient), measured in the same run.
 
-    python bench/run.py                      # defaults; writes bench/results.json and prints a table
-    python bench/run.py --patients 1000 --baseline 10 --out /tmp/bench.json
+    python bench/run.py --profile            # everything (about an hour); writes bench/results.json, prints a table
+    python bench/run.py --cohort 1000        # the same with a small cohort store (a few minutes)
+    python bench/run.py --cohort-only --cohort 10000 --query-runs 1
 
 Figures: warm end-to-end recommend (validation, features, reasoning, rules, explanation and provenance as JSON)
 p50/p95; cold start in a fresh process with and without the compile cache; batch throughput with 1 and 2
-processes; peak memory; and, with --profile, where the warm path spends its time. Patients are synthetic
-(reasoner.synth), generated before timing starts. See docs/benchmarks.md.
+processes; peak memory; for each cohort size, the cohort store's batch, load and size and each research query's
+latency; and, with --profile, where the warm path spends its time. Patients are synthetic (reasoner.synth),
+generated before timing starts. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import csv
 import datetime
 import importlib.metadata
 import io
@@ -128,12 +131,16 @@ def batch(count: int, processes: int) -> float:
     return sum(n for n, _ in results) / max(t for _, t in results)
 
 
-def cohort(count: int, processes: int, query_runs: int, query_timeout: float, reload: bool) -> dict[str, Any]:
+def cohort(
+    count: int, *, processes: int, query_runs: int, query_timeout: float, reload: bool, baseline_ms: float | None
+) -> dict[str, Any]:
     """Synthesise `count` patients, batch them into a fresh on-disk store, and time every research query there
-    (median of `query_runs` runs, each query stopped after `query_timeout` s; provenance-chain bound to the first
-    patient). The batch and each query run in a fresh process, so each peak RSS is its own. With `reload`, also
-    dump the store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
-    elsewhere, docs/cluster.md)."""
+    as `reasoner query --format csv` answers it (median of `query_runs` runs, each query stopped after
+    `query_timeout` s; provenance-chain bound to the first patient), beside two probes of Oxigraph's own costs.
+    The batch and each query run in a fresh process, so each peak RSS is its own. With `reload`, also dump the
+    store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
+    elsewhere, docs/cluster.md). `baseline_ms`, owlrl's per-patient p50 from this run, estimates the baseline's
+    batch time (running it would take days)."""
     from reasoner.synth import write_cohort
 
     spawn = multiprocessing.get_context("spawn")
@@ -144,6 +151,8 @@ def cohort(count: int, processes: int, query_runs: int, query_timeout: float, re
         out: dict[str, Any] = {"patients": count, "processes": processes, "synth_s": time.perf_counter() - start}
         with ProcessPoolExecutor(1, mp_context=spawn) as child:
             out.update(child.submit(_cohort_batch, root, processes).result())
+        if baseline_ms is not None:
+            out["baseline_batch_estimate_s"] = count * baseline_ms / 1e3 / processes
         out["store_mb"] = _size(root / "db") / 1e6
         print(f"cohort store: {json.dumps(out)}", file=sys.stderr, flush=True)  # a long run's figures so far
         out.update(_cohort_queries(root, query_runs, query_timeout))
@@ -161,7 +170,12 @@ def _cohort_batch(root: Path, processes: int) -> dict[str, Any]:
 
     summary = run_batch([root / "patients"], root / "db", processes=processes, as_of=COHORT_DATE)
     assert summary.done == summary.total, summary.invalid[:3]
+    with open_store(root / "db", read_only=True) as store:
+        assert isinstance(store, EmbeddedStore)
+        quads = len(store.oxigraph)
     return {
+        "quads": quads,
+        "writing_us_per_quad": summary.writing / quads * 1e6,
         "stored": summary.done,
         "batch_into_store_s": summary.elapsed,
         "batch_patients_per_s": summary.patients_per_s,
@@ -181,10 +195,12 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
 
     spawn = multiprocessing.get_context("spawn")
     latencies: dict[str, float | None] = {}
+    rows: dict[str, int] = {}
     rss = 0.0
-    for name in queries():
+    asked = [(n, q.text, "patient" in q.required) for n, q in queries().items()]
+    for name, text, per_patient in asked + [(n, t, False) for n, t in PROBES.items()]:
         results = spawn.Queue()
-        child = spawn.Process(target=_time_query, args=(root, name, runs, results))
+        child = spawn.Process(target=_time_query, args=(root, text, per_patient, runs, results))
         child.start()
         assert results.get(timeout=300) == "ready"  # the clock starts once the store is open
         child.join(timeout * runs)
@@ -193,26 +209,38 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
             child.join()
             latencies[name] = None
             continue
-        latencies[name], peak = results.get()
+        latencies[name], rows[name], peak = results.get()
         rss = max(rss, peak)
-    return {"query_ms_p50": latencies, "query_timeout_s": timeout, "query_peak_rss_mb": rss}
+    return {"query_ms_p50": latencies, "query_rows": rows, "query_timeout_s": timeout, "query_peak_rss_mb": rss}
 
 
-def _time_query(root: Path, name: str, runs: int, results: Any) -> None:
-    from reasoner.research import queries
-    from reasoner.store import query
+#: Where query time goes: one triple pattern over every recommendation given (an index scan), and the same
+#: recommendations joined with the four patterns most research queries start from.
+PROBES = {
+    "probe: one pattern, every gr:recommendation quad": (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d { ?given gr:recommendation ?r } }"
+    ),
+    "probe: 5-pattern join per recommendation given": """SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d {
+  ?given a gr:PatientRecommendation ; gr:patient ?p ; gr:recommendation ?r ; gr:guidelineVersion ?v ;
+         prov:wasGeneratedBy ?run } }""",
+}
 
-    q = queries()[name]
-    first = reasoner.load(sorted((root / "patients").iterdir())[0]).iri
-    bindings = {"patient": first} if "patient" in q.required else {}
-    times = []
+
+def _time_query(root: Path, text: str, per_patient: bool, runs: int, results: Any) -> None:
+    from reasoner.store import serialize_query
+
+    bindings = {"patient": reasoner.load(sorted((root / "patients").iterdir())[0]).iri} if per_patient else {}
+    times, answer = [], b""
     with open_store(root / "db", read_only=True) as store:
         results.put("ready")
         for _ in range(runs):
             begin = time.perf_counter()
-            query(store, q.text, bindings=bindings)
+            answer = serialize_query(store, text, bindings=bindings, format="csv")
             times.append(time.perf_counter() - begin)
-    results.put((statistics.median(times) * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    header, *rows = csv.reader(io.StringIO(answer.decode("utf-8")))
+    size = int(rows[0][0]) if header == ["n"] else len(rows)  # a probe gives the number of solutions it counted
+    results.put((statistics.median(times) * 1e3, size, peak))
 
 
 def _reload(root: Path) -> dict[str, Any]:
@@ -266,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--profile", action="store_true", help="also print where the warm path spends its time")
-    parser.add_argument("--cohort", type=int, default=1000, help="patients in the cohort store figures (0: skip)")
+    parser.add_argument(
+        "--cohort",
+        type=_sizes,
+        default=[10_000, 100_000],
+        help="cohort store sizes, comma-separated (default 10000,100000, about an hour; 0: skip)",
+    )
     parser.add_argument("--cohort-only", action="store_true", help="only the cohort store figures")
     parser.add_argument("--query-runs", type=int, default=3, help="runs of each research query (the median is kept)")
     parser.add_argument("--query-timeout", type=float, default=600, help="seconds before a query is stopped")
@@ -289,10 +322,12 @@ def main(argv: list[str] | None = None) -> int:
             "this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         }
-    if args.cohort:
-        report["cohort_store"] = cohort(
-            args.cohort, processes=2, query_runs=args.query_runs, query_timeout=args.query_timeout, reload=args.reload
-        )
+    baseline_ms = report["warm"]["baseline_ms"]["p50"] if "warm" in report else None
+    report["cohort_stores"] = [
+        cohort(n, processes=2, query_runs=args.query_runs, query_timeout=args.query_timeout, reload=args.reload,
+               baseline_ms=baseline_ms)
+        for n in args.cohort if n
+    ]  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
@@ -301,12 +336,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
 def table(r: dict[str, Any]) -> str:
     rows = [("figure", "compiled", "owlrl baseline", "ratio")]
     if "warm" in r:
         rows += _engine_rows(r)
-    if "cohort_store" in r:
-        rows += _cohort_rows(r["cohort_store"])
+    for cs in r.get("cohort_stores", []):
+        rows += _cohort_rows(cs)
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * n for n in widths))
@@ -332,22 +371,26 @@ def _engine_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def _cohort_rows(cs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    n = cs["patients"]
+    size, batch_s = cs["patients"], cs["batch_into_store_s"]
+    estimate = cs.get("baseline_batch_estimate_s")
+    baseline = ("", "") if estimate is None else (f"~{estimate:.0f} (estimated)", f"{estimate / batch_s:.0f}x")
     rows = [
-        (f"cohort of {n}: batch into store, 2 processes (s)", f"{cs['batch_into_store_s']:.1f}", "", ""),
-        ("  of which writing to the store and compacting it (s)", f"{cs['writing_s']:.1f}", "", ""),
-        ("  writing per patient (ms)", f"{cs['writing_ms_per_patient']:.2f}", "", ""),
+        (f"cohort of {size}: batch into store, 2 processes (s)", f"{batch_s:.1f}", *baseline),
+        ("  of which loading the store: writing, compacting (s)", f"{cs['writing_s']:.1f}", "", ""),
+        ("  loading per patient (ms), per quad (us)",
+         f"{cs['writing_ms_per_patient']:.2f}, {cs['writing_us_per_quad']:.2f}", "", ""),
         ("  peak RSS: writer, largest worker (MB)",
          f"{cs['batch_peak_rss_mb']['writer']:.0f}, {cs['batch_peak_rss_mb']['largest_worker']:.0f}", "", ""),
-        ("cohort store on disk (MB)", f"{cs['store_mb']:.0f}", "", ""),
+        ("cohort store: quads, on disk (MB)", f"{cs['quads']}, {cs['store_mb']:.0f}", "", ""),
         ("queries: peak RSS (MB)", f"{cs['query_peak_rss_mb']:.0f}", "", ""),
     ]  # fmt: skip
     if "reload" in cs:
         rows.append(("oxigraph load of the N-Quads dump (s)", f"{cs['reload']['oxigraph_load_s']:.1f}", "", ""))
     over = f"> {cs['query_timeout_s'] * 1e3:.0f}"
-    rows += [
-        (f"query {n} p50 (ms)", over if ms is None else f"{ms:.0f}", "", "") for n, ms in cs["query_ms_p50"].items()
-    ]
+    for name, ms in cs["query_ms_p50"].items():
+        unit = "counted" if name in PROBES else "rows"
+        answer = "" if ms is None else f" ({cs['query_rows'][name]} {unit})"
+        rows.append((f"{name} p50 (ms)", (over if ms is None else f"{ms:.0f}") + answer, "", ""))
     return rows
 
 

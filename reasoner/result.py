@@ -251,18 +251,20 @@ class Recommendations:
         key = "|".join((self.patient, self.as_of, self.guideline.version_iri, self.engine, self.jurisdiction))
         return DERIVED["run/" + hashlib.sha1(key.encode()).hexdigest()[:20]]
 
-    def to_graph(self) -> Graph:
+    def to_graph(self, *, guideline_statements: bool = True) -> Graph:
         """The derivation as PROV-O: the run, each recommendation with the facts, classes, guideline statement,
         evidence and source behind it, the suppressed recommendations and the missing findings. IRIs are
-        deterministic, so the same patient, date, guideline version and engine always give the same graph."""
+        deterministic, so the same patient, date, guideline version and engine always give the same graph.
+        Without `guideline_statements`, what the guideline itself says (each recommendation's evidence statements,
+        their sources and citations) is left out: the cohort store holds that once, in the version's graph."""
         g = Graph()
         g.bind("gr", GR)
         g.bind("prov", PROV)
-        for triple in self.triples():
+        for triple in self.triples(guideline_statements=guideline_statements):
             g.add(triple)
         return g
 
-    def triples(self) -> list[tuple[Node, Node, Node]]:
+    def triples(self, *, guideline_statements: bool = True) -> list[tuple[Node, Node, Node]]:
         """The triples of `to_graph()` without building an rdflib Graph (the batch writes them straight to the
         store; building the Graph costs more than deriving the recommendations)."""
         out: list[tuple[Node, Node, Node]] = []
@@ -307,9 +309,10 @@ class Recommendations:
             for src in rec.sources:
                 ev = URIRef(src.evidence)
                 add((node, PROV.wasDerivedFrom, ev))
-                add((URIRef(rec.id), GR.evidence, ev))
-                add((ev, GR.source, URIRef(src.iri)))
-                add((URIRef(src.iri), DCTERMS.bibliographicCitation, Literal(src.citation)))
+                if guideline_statements:
+                    add((URIRef(rec.id), GR.evidence, ev))
+                    add((ev, GR.source, URIRef(src.iri)))
+                    add((URIRef(src.iri), DCTERMS.bibliographicCitation, Literal(src.citation)))
             for name in rec.project_defined:
                 add((node, GR.projectDefined, Literal(name)))
         for sup in self.suppressed:

@@ -8,9 +8,11 @@ Layout. Every graph name is computed from the data, so the same input always lan
     <V/closure>      the guideline's own OWL 2 RL consequences (Guideline.inferred)
     <{STORE}catalogue>                     per stored version: its module, closure graph and content hash
     <{STORE}facts?patient=P>               the patient's facts as given (P: the patient IRI)
-    <{STORE}derived?patient=P&guideline=V> Recommendations.to_graph() for that patient under version V:
-                                           the run, recommendations, suppressed, missing, PROV-O provenance,
-                                           and the facts the feature rules derived (durations, implied unknowns)
+    <{STORE}derived?patient=P&guideline=V> Recommendations.to_graph(guideline_statements=False) for that
+                                           patient under version V: the run, recommendations, suppressed,
+                                           missing, PROV-O provenance, and the facts the feature rules derived
+                                           (durations, implied unknowns); the evidence statements and sources
+                                           are the version's own triples, in <V>, not copied per patient
 
 with STORE = https://w3id.org/guideline-reasoner/store/. Blank nodes never enter the store: a patient's are
 replaced by IRIs derived from the patient and the canonical form of its graph (`skolemize`, before evaluation),
@@ -165,9 +167,9 @@ def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
 
 
 def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
-    """`patient`'s facts graph and its derived graph for the result's guideline version (`result.to_graph()`),
-    ready to write. Raises InputError for a patient that cannot be stored (blank nodes: skolemize it first; an IRI
-    Oxigraph refuses)."""
+    """`patient`'s facts graph and its derived graph for the result's guideline version (`result.triples()`
+    without the guideline's own statements), ready to write. Raises InputError for a patient that cannot be stored
+    (blank nodes: skolemize it first; an IRI Oxigraph refuses)."""
     if result.patient != str(patient.iri):
         raise ReasonerError(f"the result is about {result.patient}, not about the patient {patient.iri}")
 
@@ -178,7 +180,7 @@ def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
     derived = derived_graph(str(patient.iri), result.guideline.version_iri)
     try:
         body = f"GRAPH {_iri(facts)} {{\n{_ntriples(patient.graph, refuse)}}}\n"
-        body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(), refuse)}}}\n"
+        body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(guideline_statements=False), refuse)}}}\n"
     except ValueError as exc:  # an IRI Oxigraph refuses (relative, or with forbidden characters)
         raise InputError(f"{patient.source}: cannot be stored: {exc}") from exc
     return PatientGraphs(str(patient.iri), (facts, derived), body)

@@ -1,0 +1,32 @@
+"""The benchmark script runs end to end on a small cohort (the figures themselves are its output, never asserted
+here): a 100,000-patient run once lost its query phase to a broken import that nothing else exercised."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from reasoner.research import queries
+from tests.conftest import ROOT
+
+
+def test_the_cohort_benchmark_times_every_research_query_and_both_probes(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--cohort-only", "--cohort", "40,60",
+               "--query-runs", "1", "--out", str(out)]  # fmt: skip
+    table = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["patients"] for c in report["cohort_stores"]] == [40, 60]
+    for cs in report["cohort_stores"]:
+        assert cs["stored"] == cs["patients"] and cs["quads"] > 300 * cs["patients"]
+        timed = cs["query_ms_p50"]
+        assert set(queries()) < set(timed) and len(timed) == len(queries()) + 2
+        assert all(ms is not None and ms > 0 for ms in timed.values())
+        assert cs["query_rows"]["red-flag-prevalence"] > 0
+        probes = [n for n in timed if n.startswith("probe:")]
+        assert cs["query_rows"][probes[0]] > cs["query_rows"][probes[1]] > 0  # given and withheld > given
+    for name in queries():
+        assert f"{name} p50 (ms)" in table
+    assert "cohort of 60: batch into store" in table
