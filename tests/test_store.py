@@ -180,7 +180,9 @@ def test_replacing_a_patient_replaces_exactly_its_two_graphs(
     mine = {facts_graph(str(patient.iri)), derived_graph(str(patient.iri), guideline.version_iri)}
     assert {g: t for g, t in after.items() if g not in mine} == {g: t for g, t in before.items() if g not in mine}
     assert after[facts_graph(str(patient.iri))] == _as_oxigraph(changed)
-    assert after[derived_graph(str(patient.iri), guideline.version_iri)] == _as_oxigraph(result.to_graph(guideline_statements=False))
+    assert after[derived_graph(str(patient.iri), guideline.version_iri)] == _as_oxigraph(
+        result.to_graph(guideline_statements=False)
+    )
     assert not any(str(dropped) in t for t in after[facts_graph(str(patient.iri))]), "replaced, not merged"
 
 
