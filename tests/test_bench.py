@@ -24,6 +24,7 @@ def test_the_cohort_benchmark_times_every_research_query_and_both_probes(tmp_pat
         timed = cs["query_ms_p50"]
         assert set(queries()) < set(timed) and len(timed) == len(queries()) + 2
         assert all(ms is not None and ms > 0 for ms in timed.values())
+        assert set(cs["query_rss_mb"]) == set(timed) and min(cs["query_rss_mb"].values()) > 0
         assert cs["query_rows"]["red-flag-prevalence"] > 0
         probes = [n for n in timed if n.startswith("probe:")]
         assert cs["query_rows"][probes[0]] > cs["query_rows"][probes[1]] > 0  # given and withheld > given
