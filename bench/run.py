@@ -219,8 +219,8 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
     }
 
 
-#: Where query time goes: one triple pattern over every recommendation given (an index scan), and the same
-#: recommendations joined with the four patterns most research queries start from.
+#: Where query time goes: one triple pattern over every recommendation given or withheld (an index scan), and each
+#: recommendation given joined from the five patterns that describe it (most research queries start from them).
 PROBES = {
     "probe: one pattern, every gr:recommendation quad": (
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d { ?given gr:recommendation ?r } }"
