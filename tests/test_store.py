@@ -91,6 +91,7 @@ def test_a_batch_stores_the_guideline_and_each_valid_patient_in_its_two_graphs(
     assert summary.done == COUNT and summary.total == COUNT + 2
     assert [p.processed for p in seen] == list(range(1, COUNT + 3))
     assert summary.patients_per_s > 0 and summary.to_json()["done"] == COUNT
+    assert 0 < summary.compacting < summary.writing  # the compaction is timed apart, as part of the writing
     version = guideline.version_iri
     with open_store(tmp_path / "store", read_only=True) as store:
         graphs = set(store.graphs())
