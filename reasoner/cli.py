@@ -40,6 +40,7 @@ from reasoner.patient import load
 from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.qc import check_guideline, read_profile
 from reasoner.rdfio import serialize
+from reasoner.report import AUDIENCES
 from reasoner.research import run_query
 from reasoner.serve import Server, Settings, serve
 from reasoner.synth import write_cohort
@@ -95,7 +96,7 @@ def main() -> None:
 )
 @click.option(
     "--audience",
-    type=click.Choice(["clinician", "patient"]),
+    type=click.Choice(AUDIENCES),
     default="clinician",
     show_default=True,
     help="Who the md or html report is for: the patient version is in plain language, without clinician-only items.",

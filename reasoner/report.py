@@ -17,6 +17,7 @@ __all__ = [
     "PATIENT_NOTE",
     "SECTIONS",
     "References",
+    "check_audience",
     "fact_text",
     "markdown",
     "patient_headline",
@@ -26,6 +27,13 @@ __all__ = [
 ]
 
 AUDIENCES = ("clinician", "patient")
+
+
+def check_audience(audience: str) -> None:
+    """Refuse an audience no report is written for."""
+    if audience not in AUDIENCES:
+        raise ReasonerError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
+
 
 DISCLAIMER = (
     "For use by healthcare professionals. This report applies encoded guideline statements to the facts given; "
@@ -117,8 +125,7 @@ JURISDICTION_TEXT = {
 
 def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
     """The report for `audience`: "clinician" (default) or "patient"."""
-    if audience not in AUDIENCES:
-        raise ReasonerError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
+    check_audience(audience)
     if audience == "patient":
         return _patient_markdown(result)
     refs = References()

@@ -9,15 +9,15 @@ from html import escape
 
 from rdflib import URIRef
 
-from reasoner.errors import GuidelineError, ReasonerError
+from reasoner.errors import GuidelineError
 from reasoner.guideline import load_guideline
 from reasoner.report import (
-    AUDIENCES,
     DISCLAIMER,
     JURISDICTION_TEXT,
     PATIENT_NOTE,
     SECTIONS,
     References,
+    check_audience,
     draft_mark,
     fact_text,
     patient_headline,
@@ -55,8 +55,7 @@ _FILL = {
 
 def html(result: Recommendations, *, audience: str = "clinician") -> str:
     """The report as one HTML document for `audience` ("clinician" or "patient")."""
-    if audience not in AUDIENCES:
-        raise ReasonerError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
+    check_audience(audience)
     refs = References()
     if audience == "patient":
         title, body = patient_headline(result), _patient_body(result, refs)

@@ -73,5 +73,7 @@ def test_unknown_audience_is_refused() -> None:
     result = reasoner.recommend(SEED)
     with pytest.raises(reasoner.ReasonerError, match="unknown audience 'family'"):
         result.to_markdown(audience="family")
+    with pytest.raises(reasoner.ReasonerError, match="unknown audience 'family'"):
+        result.to_html(audience="family")
     out = CliRunner().invoke(main, ["recommend", "--format", "json", "--audience", "patient"])
     assert out.exit_code == 2 and "applies to the md and html reports" in out.output
