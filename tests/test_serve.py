@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -366,19 +366,21 @@ def test_hung_crashed_and_abandoned_workers_are_replaced_and_none_outlives_the_s
         )
         time.sleep(0.5)
         raw.close()
-        deadline = time.monotonic() + 10
-        while workers() & busy_before == busy_before and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_until(lambda: workers() & busy_before != busy_before)
         assert workers() != busy_before
         assert get(server, PATIENTS)[0] == 200
-        # The replacement starts in the background: wait for it rather than race it.
-        deadline = time.monotonic() + 10
-        while len(workers()) != len(started) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_until(lambda: len(workers()) == len(started))  # the replacement starts in the background
         seen |= workers()
         assert len(workers()) == len(started)
     assert len(seen) > len(started)
     assert not [pid for pid in seen if alive(pid)]
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Poll `condition` until it holds or `seconds` pass; the caller then asserts what it needs."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def test_reasoner_serve_command_serves_and_stops_on_ctrl_c(store: Path, expected: list[str]) -> None:
