@@ -22,7 +22,7 @@ import reasoner
 from reasoner.batch import Progress, batch
 from reasoner.errors import InputError, QueryError, StoreError
 from reasoner.guideline import Guideline
-from reasoner.namespaces import GR, RDF
+from reasoner.namespaces import DCTERMS, GR, RDF
 from reasoner.store import (
     CATALOGUE,
     PatientGraphs,
@@ -119,6 +119,9 @@ def test_a_stored_patient_is_exactly_its_facts_and_its_provenance_graph(
     expected_derived = _as_oxigraph(result.to_graph(guideline_statements=False))
     assert _graph(tmp_path / "store", facts_graph(str(patient.iri))) == expected_facts
     assert _graph(tmp_path / "store", derived_graph(str(patient.iri), guideline.version_iri)) == expected_derived
+    # What the guideline says about its evidence stays in the version's graph, not copied per patient.
+    said = {t for t in result.to_graph() if t[1] in (GR.evidence, GR.source, DCTERMS.bibliographicCitation)}
+    assert said and not said & set(result.to_graph(guideline_statements=False))
 
 
 def _as_oxigraph(graph: Graph) -> set[str]:
