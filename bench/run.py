@@ -7,7 +7,7 @@
 Figures: warm end-to-end recommend (validation, features, reasoning, rules, explanation and provenance as JSON)
 p50/p95; cold start in a fresh process with and without the compile cache; batch throughput with 1 and 2
 processes; peak memory; for each cohort size, the cohort store's batch, load and size and each research query's
-latency; and, with --profile, where the warm path spends its time. Patients are synthetic (reasoner.synth),
+latency; and, with --profile, where the warm path spends its time. Patients are synthetic (reasoner.synth.cohort),
 generated before timing starts. See docs/benchmarks.md.
 """
 
@@ -39,8 +39,8 @@ import pyoxigraph as ox
 
 import reasoner
 from reasoner._runtime import settle_heap
-from reasoner.store import EmbeddedStore, open_store
-from reasoner.synth import synthetic_patients
+from reasoner.store.cohort import EmbeddedStore, open_store
+from reasoner.synth.cohort import synthetic_patients
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-case.ttl"
@@ -141,7 +141,7 @@ def cohort(
     store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
     elsewhere, docs/cluster.md). `baseline_ms`, owlrl's per-patient p50 from this run, estimates the baseline's
     batch time (running it would take days)."""
-    from reasoner.synth import write_cohort
+    from reasoner.synth.cohort import write_cohort
 
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
@@ -166,7 +166,7 @@ def _size(path: Path) -> int:
 
 
 def _cohort_batch(root: Path, processes: int) -> dict[str, Any]:
-    from reasoner.batch import batch as run_batch
+    from reasoner.store.batch import batch as run_batch
 
     summary = run_batch([root / "patients"], root / "db", processes=processes, as_of=COHORT_DATE)
     assert summary.done == summary.total, summary.invalid[:3]
@@ -192,7 +192,7 @@ def _cohort_batch(root: Path, processes: int) -> dict[str, Any]:
 def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
     """Each research query in its own process (its own peak RSS), stopped when its runs take more than `timeout`
     seconds each (reported as None: slower than that)."""
-    from reasoner.research import queries
+    from reasoner.store.research import queries
 
     spawn = multiprocessing.get_context("spawn")
     latencies: dict[str, float | None] = {}
@@ -233,7 +233,7 @@ PROBES = {
 
 
 def _time_query(root: Path, text: str, per_patient: bool, runs: int, results: Any) -> None:
-    from reasoner.store import serialize_query
+    from reasoner.store.cohort import serialize_query
 
     bindings = {"patient": reasoner.load(sorted((root / "patients").iterdir())[0]).iri} if per_patient else {}
     times, answer = [], b""

@@ -8,7 +8,7 @@ Typical use::
     print(result.to_markdown())
 """
 
-from reasoner.builder import PatientBuilder
+from reasoner.engine.validate import check, validate
 from reasoner.errors import (
     CannotEvaluateError,
     CaseError,
@@ -19,11 +19,11 @@ from reasoner.errors import (
     ReasonerError,
     Violation,
 )
-from reasoner.guideline import Guideline, load_guideline
-from reasoner.patient import Patient, load
+from reasoner.input.builder import PatientBuilder
+from reasoner.input.patient import Patient, load
+from reasoner.knowledge.guideline import Guideline, load_guideline
+from reasoner.output.result import Recommendations
 from reasoner.pipeline import recommend, recommend_many
-from reasoner.result import Recommendations
-from reasoner.validate import check, validate
 
 __all__ = [
     "CannotEvaluateError",

@@ -20,12 +20,13 @@ import click
 
 from reasoner._paths import data_dir
 from reasoner._runtime import settle_heap
-from reasoner.backup import backup, restore
-from reasoner.batch import Progress, batch
-from reasoner.cases import default_cases_dir, run_cases
-from reasoner.coverage import coverage
-from reasoner.diff import diff_guidelines
-from reasoner.engine import ENGINES
+from reasoner.authoring.cases import default_cases_dir, run_cases
+from reasoner.authoring.coverage import coverage
+from reasoner.authoring.diff import diff_guidelines
+from reasoner.authoring.qc import check_guideline, read_profile
+from reasoner.authoring.turtle_format import format_files
+from reasoner.engine.engines import ENGINES
+from reasoner.engine.validate import check
 from reasoner.errors import (
     CaseError,
     GuidelineError,
@@ -35,17 +36,16 @@ from reasoner.errors import (
     ReasonerError,
     StoreError,
 )
-from reasoner.guideline import load_guideline
-from reasoner.patient import load
+from reasoner.input.patient import load
+from reasoner.knowledge.guideline import load_guideline
+from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
-from reasoner.qc import check_guideline, read_profile
-from reasoner.rdfio import serialize
-from reasoner.report import AUDIENCES
-from reasoner.research import run_query
+from reasoner.rdf.rdfio import serialize
 from reasoner.serve import Server, Settings, serve
-from reasoner.synth import write_cohort
-from reasoner.turtle_format import format_files
-from reasoner.validate import check
+from reasoner.store.backup import backup, restore
+from reasoner.store.batch import Progress, batch
+from reasoner.store.research import run_query
+from reasoner.synth.cohort import write_cohort
 
 SEED_CASE = "seed-case.ttl"
 # rdflib logs a traceback for every ill-typed literal ("2026-13-45"^^xsd:date); the shapes report it as a violation.
@@ -489,7 +489,7 @@ def serve_command(
         settings = Settings(timeout=timeout, max_rows=max_rows, workers=workers)
         hooks = None
         if cds_hooks:
-            from reasoner.cds_hooks import CdsHooks  # FHIR models take a while to import: only when asked
+            from reasoner.serve.cds_hooks import CdsHooks  # FHIR models take a while to import: only when asked
 
             hooks = CdsHooks(jurisdiction=jurisdiction)
             settle_heap()  # a long-running process that reasons per request: the guideline is loaded now

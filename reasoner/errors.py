@@ -6,16 +6,16 @@ The tree::
     ├── InputError                 the patient input is at fault (CLI exit code 1); nothing was derived
     │   ├── PatientParseError      the file or string cannot be read as RDF (names the source and the line)
     │   ├── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
-    │   ├── CannotEvaluateError    the patient is valid but over the reasoning budget (reasoner.safeguards): too
+    │   ├── CannotEvaluateError    the patient is valid but over the reasoning budget (reasoner.engine.safeguards): too
     │   │                          large or too slow to evaluate; no advice at all rather than partial advice
     │   └── CaseError              a guideline test case file is malformed: names the file, the field and what
-    │                              was expected (reasoner.cases; `reasoner test` and `coverage` exit 2)
+    │                              was expected (reasoner.authoring.cases; `reasoner test` and `coverage` exit 2)
     ├── GuidelineError             the guideline files are broken or use an unsupported construct; also a
     │                              file `reasoner fmt` cannot rewrite without changing its triples, an unusable QC
-    │                              profile or query (reasoner.qc), a git revision `reasoner diff` cannot read
+    │                              profile or query (reasoner.authoring.qc), a git revision `reasoner diff` cannot read
     ├── QueryError                 a research query is malformed, is refused by the query guard (an update,
-    │                              SERVICE, FROM, too long or deep: reasoner.sparql_guard), or a parameter
-    │                              cannot be bound (reasoner.store, reasoner.bindings)
+    │                              SERVICE, FROM, too long or deep: reasoner.rdf.sparql_guard), or a parameter
+    │                              cannot be bound (reasoner.store.cohort, reasoner.rdf.bindings)
     └── StoreError                 the cohort store cannot be opened, read or written: a local directory, or a
                                    SPARQL server that cannot be reached or answers an error (CLI exit code 4)
 
@@ -81,7 +81,7 @@ class InvalidPatientError(InputError):
 
 
 class CannotEvaluateError(InputError):
-    """The patient cannot be evaluated within the reasoning budget (reasoner.safeguards); nothing was derived."""
+    """The patient cannot be evaluated within the reasoning budget (reasoner.engine.safeguards); nothing was derived."""
 
     def __init__(self, source: str, detail: str) -> None:
         self.source = source
@@ -90,7 +90,8 @@ class CannotEvaluateError(InputError):
 
 
 class CaseError(InputError):
-    """A guideline test case (reasoner.cases) cannot be used: names the case file, the field and what was expected."""
+    """A guideline test case (reasoner.authoring.cases) cannot be used: names the case file, the field and what
+    was expected."""
 
     def __init__(self, path: str, field: str | None, problem: str) -> None:
         self.path = path
@@ -105,7 +106,7 @@ class GuidelineError(ReasonerError):
 
 class QueryError(ReasonerError):
     """A query for the cohort store cannot be run: bad syntax, a refused feature (SERVICE), or a parameter that
-    cannot be bound (reasoner.store)."""
+    cannot be bound (reasoner.store.cohort)."""
 
 
 class StoreError(ReasonerError):

@@ -12,13 +12,15 @@ from typing import TypeVar
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.engine import ENGINES, Evaluation
+from reasoner.engine.engines import ENGINES, Evaluation
+from reasoner.engine.safeguards import evaluate_guarded
+from reasoner.engine.validate import validate
 from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
-from reasoner.explain import Axioms, Explainer
-from reasoner.guideline import Guideline, RecommendationSpec, load_guideline
+from reasoner.input.patient import Patient, load, skolemize
+from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, PROV, RDF, RDFS
-from reasoner.patient import Patient, load, skolemize
-from reasoner.result import (
+from reasoner.output.explain import Axioms, Explainer
+from reasoner.output.result import (
     AppliedRecommendation,
     Fact,
     GuidelineInfo,
@@ -29,8 +31,6 @@ from reasoner.result import (
     Suppressed,
     Target,
 )
-from reasoner.safeguards import evaluate_guarded
-from reasoner.validate import validate
 
 __all__ = ["JURISDICTIONS", "chunked", "recommend", "recommend_many"]
 

@@ -55,8 +55,8 @@ def browser() -> Iterator[Browser]:
 
 def store_dump(path: Path) -> list[str]:
     """Every quad of the on-disk store at `path`, as sorted N-Quads lines: what "the same store" means in tests."""
-    from reasoner.backends import EmbeddedStore
-    from reasoner.store import open_store
+    from reasoner.store.backends import EmbeddedStore
+    from reasoner.store.cohort import open_store
 
     with open_store(path, read_only=True) as store:
         assert isinstance(store, EmbeddedStore)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reasoner.turtle_scan import scan
+from reasoner.authoring.turtle_scan import scan
 
 
 def edit(root: Path, file: str, subject: str, pattern: str, replacement: str) -> None:

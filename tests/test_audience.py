@@ -12,7 +12,7 @@ from rdflib import Literal, URIRef
 import reasoner
 from reasoner.cli import main
 from reasoner.namespaces import GR, RDFS
-from reasoner.report import markdown
+from reasoner.output.report import markdown
 from tests.conftest import SEED
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reasoner.research import queries
+from reasoner.store.research import queries
 from tests.conftest import ROOT
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import reasoner
-from reasoner.rdfio import CONTEXT_IRI
+from reasoner.rdf.rdfio import CONTEXT_IRI
 
 D = date
 

@@ -1,5 +1,5 @@
-"""The test-case format itself (reasoner.cases, reasoner.coverage, `reasoner test`, `reasoner coverage`), on small
-case files written to a temporary directory."""
+"""The test-case format itself (reasoner.authoring.cases, reasoner.authoring.coverage, `reasoner test`,
+`reasoner coverage`), on small case files written to a temporary directory."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from reasoner import load_guideline
-from reasoner.cases import CaseResult, load_case, load_cases, run_case, target_members
+from reasoner.authoring.cases import CaseResult, load_case, load_cases, run_case, target_members
+from reasoner.authoring.coverage import coverage
 from reasoner.cli import main
-from reasoner.coverage import coverage
 from reasoner.errors import CaseError, InputError
 from reasoner.namespaces import GR, LBP
 

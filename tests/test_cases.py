@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from reasoner import load_guideline
-from reasoner.cases import Case, load_cases, run_case
-from reasoner.coverage import coverage
-from reasoner.guideline import Guideline
+from reasoner.authoring.cases import Case, load_cases, run_case
+from reasoner.authoring.coverage import coverage
+from reasoner.knowledge.guideline import Guideline
 
 CASES_DIR = Path(__file__).parent / "cases"
 VIGNETTES = Path(__file__).parent / "data" / "vignettes"

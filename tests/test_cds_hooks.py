@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import reasoner
-from reasoner.cds_hooks import CdsHooks
 from reasoner.serve import make_server
+from reasoner.serve.cds_hooks import CdsHooks
 from tests.conftest import default_sigint
 from tests.test_fhir import FHIR_SEED
 

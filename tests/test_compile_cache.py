@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import reasoner
-from reasoner import cache
-from reasoner.engine import CompiledEngine
+from reasoner.engine.engines import CompiledEngine
 from reasoner.errors import GuidelineError
+from reasoner.knowledge import cache
 from tests.conftest import ROOT, SEED
 
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from distributed import Client, LocalCluster
 
 import reasoner
-from reasoner.batch import batch
 from reasoner.cli import main
 from reasoner.errors import ReasonerError
-from reasoner.synth import write_cohort
+from reasoner.store.batch import batch
+from reasoner.synth.cohort import write_cohort
 from tests.conftest import store_dump
 
 SEED = 8080
@@ -54,7 +54,7 @@ def test_a_batch_on_a_dask_cluster_stores_what_one_process_stores(
 
 
 def _evaluated() -> bool:
-    return "reasoner.batch" in sys.modules
+    return "reasoner.store.batch" in sys.modules
 
 
 def test_the_command_line_runs_a_batch_on_the_cluster(tmp_path: Path, cohort: Path, cluster: LocalCluster) -> None:

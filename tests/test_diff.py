@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reasoner.batch import batch
+from reasoner.authoring.diff import GuidelineDiff, diff_guidelines
+from reasoner.authoring.turtle_scan import scan
 from reasoner.cli import main
-from reasoner.diff import GuidelineDiff, diff_guidelines
-from reasoner.turtle_scan import scan
+from reasoner.store.batch import batch
 from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from reasoner import engine, load_guideline
+from reasoner import load_guideline
+from reasoner.engine import engines as engine
 from reasoner.namespaces import GR
-from reasoner.synth import synthetic_patients
+from reasoner.synth.cohort import synthetic_patients
 
 
 def test_the_store_is_recycled_and_answers_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

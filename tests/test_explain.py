@@ -9,7 +9,7 @@ import re
 from rdflib import Graph
 
 from reasoner import load_guideline, recommend
-from reasoner.explain import Axioms
+from reasoner.output.explain import Axioms
 from tests.conftest import ROOT
 
 

@@ -23,11 +23,18 @@ import pyoxigraph as ox
 import pytest
 
 import reasoner
-from reasoner.backup import backup, restore
-from reasoner.batch import batch
 from reasoner.errors import StoreError
-from reasoner.store import derived_graph, facts_graph, open_store, patient_graphs, write_guideline, write_patients
-from reasoner.synth import write_cohort
+from reasoner.store.backup import backup, restore
+from reasoner.store.batch import batch
+from reasoner.store.cohort import (
+    derived_graph,
+    facts_graph,
+    open_store,
+    patient_graphs,
+    write_guideline,
+    write_patients,
+)
+from reasoner.synth.cohort import write_cohort
 from tests.conftest import store_dump
 
 OLD_DAY, NEW_DAY = date(2026, 3, 1), date(2026, 4, 1)
@@ -204,7 +211,7 @@ def test_readers_during_writes_see_each_patient_whole(cohort: Cohort) -> None:
 
 
 def _evaluated(inputs: Path, day: date) -> list[tuple[reasoner.Patient, reasoner.Recommendations]]:
-    patients = [reasoner.patient.skolemize(reasoner.load(f)) for f in sorted(inputs.glob("*.ttl"))]
+    patients = [reasoner.input.patient.skolemize(reasoner.load(f)) for f in sorted(inputs.glob("*.ttl"))]
     results = reasoner.recommend_many(patients, as_of=day)
     return [(p, r) for p, r in zip(patients, results, strict=True) if isinstance(r, reasoner.Recommendations)]
 

@@ -14,8 +14,8 @@ from rdflib import Graph, Literal, URIRef
 
 import reasoner
 from reasoner.cli import main
-from reasoner.fhir import read_bundle
-from reasoner.guideline import Guideline
+from reasoner.input.fhir import read_bundle
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, LBP, PROV, RDF
 from tests.conftest import ROOT
 

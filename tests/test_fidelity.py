@@ -1,6 +1,6 @@
 """Fidelity: every patient stored in the cohort store round-trips through each supported serialisation (Turtle,
-N-Triples, JSON-LD), written by reasoner.rdfio.serialize and read back by reasoner.load, to identical stored literals:
-the same lexical forms, datatypes and language tags, byte for byte, and no digit lost against the input file.
+N-Triples, JSON-LD), written by reasoner.rdf.rdfio.serialize and read back by reasoner.load, to identical stored
+literals: the same lexical forms, datatypes and language tags, byte for byte, and no digit lost against the input file.
 
 Two libraries respell numbers without changing their values: rdflib on reading ("1.0E0"^^xsd:double becomes "1.0"),
 and Oxigraph's store, which keeps typed literals in canonical form ("4.50"^^xsd:decimal is stored as "4.5"). So a
@@ -19,13 +19,13 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 import reasoner
-from reasoner.batch import batch
 from reasoner.errors import PatientParseError
 from reasoner.namespaces import GR
-from reasoner.oxi import from_ox, to_ox
-from reasoner.rdfio import FORMATS, serialize
-from reasoner.store import derived_graph, facts_graph, open_store
-from reasoner.synth import write_cohort
+from reasoner.rdf.oxi import from_ox, to_ox
+from reasoner.rdf.rdfio import FORMATS, serialize
+from reasoner.store.batch import batch
+from reasoner.store.cohort import derived_graph, facts_graph, open_store
+from reasoner.synth.cohort import write_cohort
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTE = "https://example.org/ns/note"

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Graph
 
+from reasoner.authoring.turtle_format import format_files, format_text, same_triples, turtle_files
 from reasoner.cli import main
 from reasoner.errors import GuidelineError
-from reasoner.turtle_format import format_files, format_text, same_triples, turtle_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = turtle_files([ROOT / "ontology", ROOT / "shapes"])

@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, URIRef
 
 import reasoner
+from reasoner.engine.validate import Vocabulary
 from reasoner.errors import CannotEvaluateError, InputError, InvalidPatientError, PatientParseError
+from reasoner.input.patient import Patient, skolemize
 from reasoner.namespaces import GR, LBP, RDF
-from reasoner.oxi import from_ox
-from reasoner.patient import Patient, skolemize
-from reasoner.rdfio import CONTEXT_IRI, serialize
-from reasoner.store import facts_graph, open_store, patient_graphs, write_guideline, write_patients
-from reasoner.synth import synthetic_patient
-from reasoner.validate import Vocabulary
+from reasoner.rdf.oxi import from_ox
+from reasoner.rdf.rdfio import CONTEXT_IRI, serialize
+from reasoner.store.cohort import facts_graph, open_store, patient_graphs, write_guideline, write_patients
+from reasoner.synth.cohort import synthetic_patient
 
 GL = reasoner.load_guideline()
 SEED = reasoner.load("examples/seed-case.ttl").graph

@@ -1,6 +1,6 @@
 """Hostile patient files are refused fast, with an error naming the file and the problem; nothing is fetched (a
 canary HTTP server on 127.0.0.1 records every request, an audit hook every connection and every file opened), no
-file but the input is read, memory stays bounded, and nothing is stored. Limits: reasoner/input_limits.py."""
+file but the input is read, memory stays bounded, and nothing is stored. Limits: reasoner/rdf/limits.py."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ import pytest
 from rdflib import URIRef
 
 import reasoner
-from reasoner import input_limits
 from reasoner._paths import data_dir
-from reasoner.batch import batch
 from reasoner.errors import InputError, InvalidPatientError, PatientParseError
-from reasoner.patient import skolemize
-from reasoner.rdfio import CONTEXT_IRI
-from reasoner.store import open_store
+from reasoner.input.patient import skolemize
+from reasoner.rdf import limits as input_limits
+from reasoner.rdf.rdfio import CONTEXT_IRI
+from reasoner.store.batch import batch
+from reasoner.store.cohort import open_store
 from tests.canary import Canary, canary_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -350,7 +350,7 @@ def _allowed_files(path: Path) -> set[str]:
 def guideline() -> reasoner.Guideline:
     guideline = reasoner.load_guideline()
     reasoner.recommend(SEED, guideline=guideline)  # warm: lazy imports and compilation are not what is measured
-    importlib.import_module("reasoner.fhir")  # imported on the first FHIR bundle
+    importlib.import_module("reasoner.input.fhir")  # imported on the first FHIR bundle
     return guideline
 
 

@@ -1,4 +1,4 @@
-"""reasoner.owl2rl rule by rule: each supported OWL 2 RL rule on a minimal ontology, against owlrl's closure, and
+"""reasoner.engine.owl2rl rule by rule: each supported OWL 2 RL rule on a minimal ontology, against owlrl's closure, and
 each unsupported construct refused by name. The lbp guideline only exercises some of these rules; this suite keeps
 the others honest for the next module."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, Literal
 
+from reasoner.engine.owl2rl import UNSUPPORTED, TBox, expand_with_owlrl
 from reasoner.errors import GuidelineError
-from reasoner.owl2rl import UNSUPPORTED, TBox, expand_with_owlrl
 
 PREFIXES = """@prefix : <https://example.org/t#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .

@@ -1,5 +1,5 @@
 """Patient input that breaks the patient shapes (shapes/patient.ttl) or the guideline vocabulary checks
-(reasoner/validate.py) is refused before anything is derived, with a message naming the source, the offending
+(reasoner/engine/validate.py) is refused before anything is derived, with a message naming the source, the offending
 node and what was expected. Every case is one mutation of a small valid base patient."""
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reasoner.authoring.qc import Finding, QualityReport, check_guideline, checks, read_profile
 from reasoner.cli import main
 from reasoner.errors import GuidelineError
-from reasoner.qc import Finding, QualityReport, check_guideline, checks, read_profile
 from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent

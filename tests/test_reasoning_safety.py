@@ -1,7 +1,7 @@
 """Reasoning safety: patients are never merged (neither through a shared identifier nor a reused IRI), an empty or
 all-unknown patient gets missing-data output and no advice from any rule, documented-absent, unknown and present
 give three different outputs, and a patient over the reasoning budget gets "cannot evaluate", never partial advice
-(reasoner/safeguards.py)."""
+(reasoner/engine/safeguards.py)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,18 @@ import pytest
 from rdflib import Literal, URIRef
 
 import reasoner
-from reasoner import input_limits, safeguards
-from reasoner.batch import batch
-from reasoner.engine import ENGINES, Evaluation
+from reasoner.engine import safeguards
+from reasoner.engine.engines import ENGINES, Evaluation
+from reasoner.engine.validate import Vocabulary
 from reasoner.errors import CannotEvaluateError
-from reasoner.guideline import Guideline
+from reasoner.input.patient import Patient
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, OWL, RDF, RDFS
-from reasoner.patient import Patient
 from reasoner.pipeline import JURISDICTIONS
-from reasoner.store import open_store
-from reasoner.synth import synthetic_patient
-from reasoner.validate import Vocabulary
+from reasoner.rdf import limits as input_limits
+from reasoner.store.batch import batch
+from reasoner.store.cohort import open_store
+from reasoner.synth.cohort import synthetic_patient
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "examples" / "seed-case.ttl").read_text()

@@ -20,13 +20,12 @@ from click.testing import CliRunner
 from rdflib import Graph
 
 import reasoner
-from reasoner.batch import batch
 from reasoner.cli import main
 from reasoner.errors import QueryError, StoreError
-from reasoner.guideline import Guideline
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR
-from reasoner.research import queries
-from reasoner.store import (
+from reasoner.store.batch import batch
+from reasoner.store.cohort import (
     RemoteStore,
     Rows,
     derived_graph,
@@ -36,7 +35,8 @@ from reasoner.store import (
     serialize_query,
     write_patient,
 )
-from reasoner.synth import synthetic_patients, write_cohort
+from reasoner.store.research import queries
+from reasoner.synth.cohort import synthetic_patients, write_cohort
 from tests.conftest import store_dump
 
 SEED = 515
@@ -161,7 +161,7 @@ def test_writing_a_patient_replaces_exactly_its_graphs_on_the_server(
 ) -> None:
     batch([cohort], server)
     before = _server_dump(server)
-    patient = reasoner.patient.skolemize(list(synthetic_patients(guideline, 3, seed=SEED))[2])
+    patient = reasoner.input.patient.skolemize(list(synthetic_patients(guideline, 3, seed=SEED))[2])
     changed = reasoner.Patient(Graph() + patient.graph, patient.iri, "changed")
     sex = GR.Male if (patient.iri, GR.sex, GR.Female) in patient.graph else GR.Female
     changed.graph.set((patient.iri, GR.sex, sex))

@@ -23,7 +23,7 @@ def _open(browser: Browser, html: str, path: Path) -> tuple[Page, list[str]]:
     return page, requests
 
 
-def _links(rec_sources: list[reasoner.result.SourceRef]) -> set[str]:
+def _links(rec_sources: list[reasoner.output.result.SourceRef]) -> set[str]:
     return {f"https://doi.org/{s.doi}" if s.doi else s.url for s in rec_sources if s.doi or s.url}  # type: ignore[misc]
 
 
@@ -77,7 +77,7 @@ def test_clinician_report_renders_with_every_element(
 def test_patient_report_is_plain_and_renders(
     browser: Browser, seed_result: reasoner.Recommendations, tmp_path: Path
 ) -> None:
-    from reasoner.report import patient_headline
+    from reasoner.output.report import patient_headline
 
     page, _ = _open(browser, seed_result.to_html(audience="patient"), tmp_path / "patient.html")
     assert len(page.screenshot(full_page=True)) > 20_000
@@ -103,7 +103,7 @@ def test_html_format_on_the_command_line_is_one_self_contained_file() -> None:
     assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|@import|url\(\s*['\"]?http", html)
 
 
-def _in_section_order(result: reasoner.Recommendations) -> list[reasoner.result.AppliedRecommendation]:
-    from reasoner.report import SECTIONS
+def _in_section_order(result: reasoner.Recommendations) -> list[reasoner.output.result.AppliedRecommendation]:
+    from reasoner.output.report import SECTIONS
 
     return [r for _, kinds in SECTIONS.values() for r in result.recommendations if r.kind in kinds]

@@ -16,14 +16,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 import reasoner
-from reasoner import research
-from reasoner.batch import batch
-from reasoner.guideline import Guideline, guideline_files
+from reasoner.input.patient import Patient
+from reasoner.knowledge.guideline import Guideline, guideline_files
 from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
-from reasoner.patient import Patient
-from reasoner.result import Recommendations
-from reasoner.store import CohortStore, Rows, open_store, query
-from reasoner.synth import scenario_of, synthetic_patients, write_cohort
+from reasoner.output.result import Recommendations
+from reasoner.store import research
+from reasoner.store.batch import batch
+from reasoner.store.cohort import CohortStore, Rows, open_store, query
+from reasoner.synth.cohort import scenario_of, synthetic_patients, write_cohort
 
 SEED = 20261124
 COHORT = 48  # two blocks of scenarios: every pathway at least twice

@@ -20,9 +20,9 @@ from rdflib import Graph, Literal, URIRef
 
 import reasoner
 from reasoner import Patient, Recommendations
+from reasoner.engine.validate import Vocabulary
 from reasoner.namespaces import GR, LBP, RDF, RDFS, XSD
-from reasoner.synth import synthetic_patient
-from reasoner.validate import Vocabulary
+from reasoner.synth.cohort import synthetic_patient
 
 GL = reasoner.load_guideline()
 CLOSURE = GL.closure_index()  # built once: the guideline's closure, indexed

@@ -31,10 +31,10 @@ from rdflib.namespace import RDF
 from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
 import reasoner
-from reasoner.batch import batch
 from reasoner.serve import Server, Settings, make_server
-from reasoner.store import open_store, query
-from reasoner.synth import write_cohort
+from reasoner.store.batch import batch
+from reasoner.store.cohort import open_store, query
+from reasoner.synth.cohort import write_cohort
 from tests.canary import Canary, canary_fixture
 from tests.conftest import default_sigint, store_dump
 from tests.test_serve_guard import SPARQL_EMPTY, attacks

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import Browser, Page
 from rdflib import URIRef
 
-from reasoner.research import queries
 from reasoner.serve import Server, Settings, make_server
-from reasoner.store import open_store, query
+from reasoner.store.cohort import open_store, query
+from reasoner.store.research import queries
 from tests.test_serve import build_store, serving
 
 MAX_ROWS = 25

@@ -1,4 +1,4 @@
-"""The query guard (reasoner.sparql_guard) on its own and behind `reasoner query`: every SERVICE spelling, update
+"""The query guard (reasoner.rdf.sparql_guard) on its own and behind `reasoner query`: every SERVICE spelling, update
 form, FROM, oversized, deep and explosive query is refused with a clear reason, no request leaves the process (a
 loopback canary server counts them), and none of the project's own queries is refused."""
 
@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from reasoner._paths import data_dir
 from reasoner.cli import main
 from reasoner.errors import QueryError
-from reasoner.sparql_guard import LIMITS, Limits, guard
-from reasoner.store import open_store, query
+from reasoner.rdf.sparql_guard import LIMITS, Limits, guard
+from reasoner.store.cohort import open_store, query
 from tests.canary import Canary, canary_fixture
 
 SPARQL_EMPTY = b'{"head":{"vars":[]},"results":{"bindings":[]}}'  # what the canary answers a query

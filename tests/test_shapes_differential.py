@@ -1,4 +1,4 @@
-"""The compiled shapes (reasoner.shapes) against pySHACL on the same shapes file: every invalid fixture of
+"""The compiled shapes (reasoner.engine.shapes) against pySHACL on the same shapes file: every invalid fixture of
 test_patient_shapes and every valid patient of the corpus gives the same violations (focus node, path, message).
 
 pySHACL also reports, for a nested shape reached through sh:node, one generic result on the parent ("value does
@@ -14,10 +14,10 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
 
 from reasoner import load
+from reasoner.engine.shapes import CompiledShapes, display_name
 from reasoner.errors import GuidelineError
+from reasoner.knowledge.queries import _read
 from reasoner.namespaces import RDF, SH
-from reasoner.queries import _read
-from reasoner.shapes import CompiledShapes, display_name
 from tests.conftest import ROOT
 from tests.test_engine_differential import CORPUS
 from tests.test_patient_shapes import BASE_TTL, CASES

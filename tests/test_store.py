@@ -19,11 +19,11 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
 import reasoner
-from reasoner.batch import Progress, batch
 from reasoner.errors import InputError, QueryError, StoreError
-from reasoner.guideline import Guideline
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import DCTERMS, GR, RDF
-from reasoner.store import (
+from reasoner.store.batch import Progress, batch
+from reasoner.store.cohort import (
     CATALOGUE,
     PatientGraphs,
     Rows,
@@ -38,7 +38,7 @@ from reasoner.store import (
     write_patient,
     write_patients,
 )
-from reasoner.synth import synthetic_patients, write_cohort
+from reasoner.synth.cohort import synthetic_patients, write_cohort
 from tests.conftest import store_dump
 
 SEED = 4242
@@ -277,7 +277,7 @@ def test_a_batch_stopped_between_patients_leaves_them_whole_and_a_rerun_complete
 _KILLED = """
 import sys, time
 from pathlib import Path
-from reasoner.batch import batch
+from reasoner.store.batch import batch
 
 def slow(progress):
     Path(sys.argv[3]).write_text(str(progress.processed))
@@ -370,7 +370,7 @@ def test_graph_names_are_distinct_and_reversible() -> None:
 
 
 @pytest.fixture()
-def small(guideline: Guideline) -> Iterator[reasoner.store.CohortStore]:
+def small(guideline: Guideline) -> Iterator[reasoner.store.cohort.CohortStore]:
     store = open_store()
     write_guideline(store, guideline)
     for patient, result in zip(
@@ -391,7 +391,7 @@ INJECTIONS = [
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
-def test_a_bound_string_stays_one_literal(small: reasoner.store.CohortStore, value: str) -> None:
+def test_a_bound_string_stays_one_literal(small: reasoner.store.cohort.CohortStore, value: str) -> None:
     size = len(small.oxigraph)
     # Not projected: bound by a VALUES block.
     rows = query(
@@ -410,7 +410,7 @@ def test_a_bound_string_stays_one_literal(small: reasoner.store.CohortStore, val
     assert len(small.oxigraph) == size
 
 
-def test_parameters_are_typed_terms_and_bad_ones_are_refused(small: reasoner.store.CohortStore) -> None:
+def test_parameters_are_typed_terms_and_bad_ones_are_refused(small: reasoner.store.cohort.CohortStore) -> None:
     text = "SELECT ?patient WHERE { GRAPH ?g { ?patient a gr:Patient ; gr:sex ?sex } }"
     female = query(small, text, bindings={"sex": GR.Female})
     as_string = query(small, text, bindings={"sex": str(GR.Female)})  # a str is a literal, never an IRI

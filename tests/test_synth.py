@@ -11,10 +11,10 @@ from rdflib import Graph, Literal
 
 import reasoner
 from reasoner.errors import GuidelineError
-from reasoner.guideline import Guideline
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import LBP, RDF
-from reasoner.scenarios import Concepts
-from reasoner.synth import BLOCK, WEIGHTS, scenario_of, synthetic_patient, synthetic_patients, write_cohort
+from reasoner.synth.cohort import BLOCK, WEIGHTS, scenario_of, synthetic_patient, synthetic_patients, write_cohort
+from reasoner.synth.scenarios import Concepts
 
 COUNT = 3 * BLOCK
 

@@ -8,9 +8,9 @@
 Queries never run in the server process: each runs in a worker process that opened the store read-only, under a
 wall-clock timeout, a row cap and a memory limit, so a query that hangs or crashes costs only its worker
 (reasoner.serve._pool). What the endpoint accepts and answers: reasoner.serve._endpoint; what a query may not do:
-reasoner.sparql_guard.
+reasoner.rdf.sparql_guard.
 
-`cds_hooks=CdsHooks()` (reasoner.cds_hooks; `reasoner serve --cds-hooks`) adds the CDS Hooks services at
+`cds_hooks=CdsHooks()` (reasoner.serve.cds_hooks; `reasoner serve --cds-hooks`) adds the CDS Hooks services at
 /cds-services. Routes share the server: a Route is a function of a Request returning a Response, mounted by path
 (`server.mount("/cds-services/", route)`: a path ending in "/" takes everything under it). A route that holds
 resources appends their release to `server.cleanups`.
@@ -27,7 +27,7 @@ from reasoner.serve._endpoint import Endpoint, Settings
 from reasoner.serve._http import Request, Response, Route, Server, text
 
 if TYPE_CHECKING:
-    from reasoner.cds_hooks import CdsHooks
+    from reasoner.serve.cds_hooks import CdsHooks
 
 __all__ = ["Request", "Response", "Route", "Server", "Settings", "make_server", "serve", "text"]
 
@@ -58,7 +58,7 @@ def make_server(
         for path, route in endpoint.routes().items():
             server.mount(path, route)
     if cds_hooks is not None:
-        from reasoner.cds_hooks import route as cds_route  # reasoner.cds_hooks builds on this package
+        from reasoner.serve.cds_hooks import route as cds_route  # reasoner.serve.cds_hooks builds on this package
 
         server.mount("/cds-services", cds_route(cds_hooks))
         server.mount("/cds-services/", cds_route(cds_hooks))

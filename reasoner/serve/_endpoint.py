@@ -4,7 +4,7 @@ Routes: `/sparql` the endpoint (GET ?query=, POST form, POST application/sparql-
 service description), `/` the page, `/queries` the research queries as JSON (the page's examples).
 
 Refused before any worker sees them: update requests (application/sparql-update, an `update` field) with 403;
-`default-graph-uri` / `named-graph-uri` and anything reasoner.sparql_guard refuses with 400. Answers come from the
+`default-graph-uri` / `named-graph-uri` and anything reasoner.rdf.sparql_guard refuses with 400. Answers come from the
 worker pool (reasoner.serve._pool): 504 when the query ran out of time, 503 when the server is too busy, 500 when
 the query crashed its worker. A capped answer carries `X-Reasoner-Truncated: rows=N; cap=rows|bytes` and says so
 in its body where the format has room; every answer carries `X-Reasoner-Rows`.
@@ -22,13 +22,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from reasoner.bindings import Value
 from reasoner.errors import QueryError
-from reasoner.research import parameter, queries
+from reasoner.rdf.bindings import Value
+from reasoner.rdf.sparql_guard import LIMITS, guard
 from reasoner.serve._http import Request, Response, Route, text
 from reasoner.serve._pool import PoolSettings, WorkerPool
 from reasoner.serve._worker import Job, Refusal
-from reasoner.sparql_guard import LIMITS, guard
+from reasoner.store.research import parameter, queries
 
 __all__ = ["Endpoint", "Settings"]
 
@@ -72,7 +72,7 @@ class Settings:
     (one more is reserved for short queries); `quick_timeout`: seconds a query may hold the reserved worker;
     `queue`: queries that may wait; `memory`: bytes of address space per worker (a query needing more crashes
     its worker, answered 500); `max_body`: bytes of a request body. What a query may be is
-    reasoner.sparql_guard.LIMITS."""
+    reasoner.rdf.sparql_guard.LIMITS."""
 
     timeout: float = 30.0
     max_rows: int = 10_000

@@ -22,10 +22,10 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from reasoner.bindings import Value
 from reasoner.errors import QueryError, ReasonerError
+from reasoner.rdf.bindings import Value
 from reasoner.serve._results import RDF_FORMATS, RESULT_FORMATS, Written, write_boolean, write_solutions, write_triples
-from reasoner.store import CohortStore, answer, open_store
+from reasoner.store.cohort import CohortStore, answer, open_store
 
 __all__ = ["Job", "Refusal", "main"]
 

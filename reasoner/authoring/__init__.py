@@ -1,0 +1,1 @@
+"""Tools for guideline authors: test cases, coverage, QC checks, diff, canonical Turtle."""

@@ -1,0 +1,501 @@
+"""FHIR R4 input: one patient's Bundle (JSON) read into the patient graph through the ontology's own code mappings.
+
+Every resource is validated with fhir.resources (its R4B models, which read R4 JSON for the resources used here).
+A code maps to an ontology term through that term's verified `gr:coding`, or through a guideline ontology's own
+code system (system = the owl:Ontology IRI, code = the term's local name) for terms without a verified standard
+code; the mapping lives in Turtle, never here. What maps to nothing is listed in `Patient.unmapped`. Each record
+keeps the resource it came from (prov:wasDerivedFrom), which the provenance of every recommendation shows.
+
+Read: Patient (birth date, sex), Bundle.timestamp (the assessment date), Condition, Observation (a finding or a
+measurement), AllergyIntolerance, Procedure (a therapy course or a finding such as past surgery),
+MedicationStatement and MedicationRequest (with Medication resources they reference). Extensions whose URL is a
+property of the core vocabulary (gr:course, gr:response, gr:mrcGrade...) set that property on the record.
+
+Finding status: verificationStatus refuted, a "not-done" procedure, an Observation valued false or "absent", and a
+resolved, inactive or remitted condition (unless its finding class is gr:historical) are documented absent;
+unconfirmed, provisional or differential diagnoses and Observations with a dataAbsentReason are unknown; the rest
+is present. Entered-in-error resources are not used (and are listed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.dosage import Dosage
+from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.reference import Reference
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from pydantic import ValidationError
+from rdflib import Graph, Literal, URIRef
+
+from reasoner.engine.validate import Vocabulary
+from reasoner.errors import PatientParseError
+from reasoner.input.patient import Patient, UnmappedCode
+from reasoner.knowledge.guideline import Guideline, load_guideline
+from reasoner.namespaces import GR, OWL, PROV, RDF, RDFS, XSD
+from reasoner.rdf.limits import ReadError, read_json
+
+__all__ = ["map_code", "read_bundle"]
+
+_SEX = {"female": GR.Female, "male": GR.Male, "other": GR.OtherSex}
+_INACTIVE = {"inactive", "resolved", "remission"}
+_UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
+_NOT_USED = {"entered-in-error"}
+_NOT_TAKEN = {"not-taken", "cancelled", "draft", "on-hold", "entered-in-error"}
+_MG = {"mg", "milligram", "milligrams"}
+_READ = ("Condition", "Observation", "AllergyIntolerance", "Procedure", "MedicationStatement", "MedicationRequest")
+
+
+def read_bundle(raw: bytes | str, *, source: str, guideline: Guideline | None = None) -> Patient:
+    """Read a FHIR R4 Bundle holding one Patient and that patient's resources.
+
+    Raises PatientParseError naming `source`, the resource and the problem when the JSON is malformed, a resource
+    breaks the FHIR model, or the Bundle does not hold exactly one Patient.
+    """
+    try:
+        document = read_json(raw, source=source)  # within reasoner.rdf.limits, like every patient input
+    except ReadError as exc:
+        raise PatientParseError(source, exc.detail) from exc
+    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
+        found = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
+        raise PatientParseError(source, f"expected a FHIR Bundle, found resourceType {found!r}")
+    return _Reader(source, _Terms.of(guideline or load_guideline())).read(document)
+
+
+def map_code(system: str, code: str, *, guideline: Guideline | None = None) -> set[URIRef]:
+    """The ontology terms a code maps to (verified gr:coding, or a guideline ontology's own code system)."""
+    return _Terms.of(guideline or load_guideline()).lookup(system, code)
+
+
+class _Terms:
+    """The guideline's code mappings and term kinds, indexed once per guideline version."""
+
+    def __init__(self, gl: Guideline) -> None:
+        g = self.graph = gl.graph
+        self.vocab = Vocabulary.of(gl)
+        self.verified: dict[tuple[str, str], set[URIRef]] = {}
+        self.unverified: dict[tuple[str, str], set[URIRef]] = {}
+        for term, coding in g.subject_objects(GR.coding):
+            system, code = g.value(coding, GR.system), g.value(coding, GR.code)
+            if isinstance(term, URIRef) and system is not None and code is not None:
+                table = self.unverified if g.value(coding, GR.unverified) is not None else self.verified
+                table.setdefault((str(system), str(code)), set()).add(term)
+        self.systems = {str(o) for o in g.subjects(RDF.type, OWL.Ontology)}
+
+    @staticmethod
+    @cache
+    def of(gl: Guideline) -> _Terms:
+        return _Terms(gl)
+
+    def lookup(self, system: str, code: str) -> set[URIRef]:
+        if system in self.systems:
+            term = URIRef(f"{system}#{code}")
+            return {term} if (term, None, None) in self.graph else set()
+        return self.verified.get((system, code), set())
+
+    def is_a(self, term: URIRef, kind: URIRef) -> bool:
+        return (term, RDF.type, kind) in self.graph
+
+    def historical(self, finding: URIRef) -> bool:
+        return any(
+            self.graph.value(c, GR.historical) == Literal(True)
+            for c in self.graph.transitive_objects(finding, RDFS.subClassOf)
+        )
+
+    def label(self, term: URIRef) -> str:
+        return str(self.graph.value(term, RDFS.label) or term)
+
+
+class _Reader:
+    def __init__(self, source: str, terms: _Terms) -> None:
+        self.source, self.terms = source, terms
+        self.graph = Graph()
+        self.unmapped: list[UnmappedCode] = []
+        self.patient = URIRef("urn:guideline-reasoner:fhir:Patient")
+        self.patient_refs: set[str] = set()
+        self.medications: dict[str, CodeableConcept] = {}
+
+    # -- the bundle ----------------------------------------------------------------------------------------
+
+    def read(self, document: dict[str, Any]) -> Patient:
+        entries = document.get("entry") or []
+        if not isinstance(entries, list):
+            raise PatientParseError(self.source, "Bundle.entry must be a list")
+        resources = [self._resource(i, e) for i, e in enumerate(entries)]
+        shell = {**document, "entry": [{k: v for k, v in e.items() if k != "resource"} for e in entries]}
+        bundle = self._model(Bundle, shell, "Bundle")
+        patients = [(r, url) for r, url, _, _ in resources if isinstance(r, FhirPatient)]
+        if len(patients) != 1:
+            raise PatientParseError(self.source, f"expected exactly one Patient resource, found {len(patients)}")
+        self._patient(*patients[0])
+        if bundle.timestamp is not None:
+            self.graph.add((self.patient, GR.assessedOn, _date(bundle.timestamp.date())))
+        for resource, url, name, index in resources:
+            kind = resource.get_resource_type()
+            if kind in ("Patient", "Medication"):
+                continue  # the patient is read above; medications through the resources that reference them
+            if kind not in _READ:
+                self._miss(name, None, None, f"resource type {kind} is not read")
+                continue
+            self._check_subject(resource, name)
+            node = URIRef(f"{self.patient}/record/{kind}-{resource.id or index}")
+            reader: Callable[[Any, URIRef, str], bool] = getattr(self, f"_{kind.lower()}")
+            if reader(resource, node, name):
+                self.graph.add((node, PROV.wasDerivedFrom, URIRef(url)))
+                self._extensions(resource.extension, node, name)
+        return Patient(graph=self.graph, iri=self.patient, source=self.source, unmapped=tuple(self.unmapped))
+
+    def _model(self, cls: type[FHIRAbstractModel], data: Any, name: str) -> Any:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(resource)'}: {e['msg']}" for e in exc.errors()
+            )
+            raise PatientParseError(self.source, f"{name}: {problems}") from None
+
+    def _resource(self, index: int, entry: Any) -> tuple[Any, str, str, int]:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            raise PatientParseError(self.source, f"Bundle entry {index} has no resource object")
+        kind = resource.get("resourceType")
+        name = f"{kind}/{resource.get('id')}" if resource.get("id") else f"{kind} (entry {index})"
+        try:
+            cls = get_fhir_model_class(str(kind))
+        except ValueError:
+            raise PatientParseError(self.source, f"entry {index}: unknown resourceType {kind!r}") from None
+        model = self._model(cls, resource, name)
+        url = entry.get("fullUrl") or f"urn:guideline-reasoner:fhir:{name}"
+        if kind == "Medication" and model.code is not None:
+            self.medications.update({url: model.code, name: model.code})
+        return model, str(url), name, index
+
+    def _patient(self, resource: FhirPatient, url: str) -> None:
+        self.patient = URIRef(url)
+        self.patient_refs = {url, f"Patient/{resource.id}"}
+        g = self.graph
+        g.add((self.patient, RDF.type, GR.Patient))
+        born = self._day(resource.birthDate, "Patient", "birthDate")
+        if born is not None:
+            g.add((self.patient, GR.birthDate, _date(born)))
+        if resource.gender in _SEX:
+            g.add((self.patient, GR.sex, _SEX[resource.gender]))
+
+    def _check_subject(self, resource: Any, name: str) -> None:
+        ref: Reference | None = getattr(resource, "subject", None) or getattr(resource, "patient", None)
+        if ref is not None and ref.reference is not None and ref.reference not in self.patient_refs:
+            raise PatientParseError(self.source, f"{name} is about {ref.reference}, not this Bundle's Patient")
+
+    # -- resources (each returns whether it made a record) -------------------------------------------------
+
+    def _condition(self, c: Condition, node: URIRef, name: str) -> bool:
+        verification, clinical = _code_of(c.verificationStatus), _code_of(c.clinicalStatus)
+        if verification in _NOT_USED:
+            return self._skip(name, f"verificationStatus {verification}")
+        findings = self._terms(c.code, name, "finding", lambda t: t in self.terms.vocab.findings)
+        if not findings:
+            return False
+        if verification == "refuted":
+            status = GR.Absent
+        elif verification in _UNCONFIRMED:
+            status = GR.Unknown
+        elif clinical in _INACTIVE and not any(self.terms.historical(f) for f in findings):
+            status = GR.Absent
+        else:
+            status = GR.Present
+        onset = c.onsetDateTime or (c.onsetPeriod.start if c.onsetPeriod else None)
+        self._finding(node, findings, status, name, onset=onset, recorded=c.recordedDate)
+        self._body_site(node, c.bodySite, name)
+        return True
+
+    def _observation(self, o: Observation, node: URIRef, name: str) -> bool:
+        if o.status in _NOT_USED or o.status == "cancelled":
+            return self._skip(name, f"status {o.status}")
+        vocab = self.terms.vocab
+        terms = self._terms(o.code, name, "finding or measurement", lambda t: t in vocab.findings | vocab.measurements)
+        when = o.effectiveDateTime or (o.effectivePeriod.start if o.effectivePeriod else None) or o.issued
+        kinds = [t for t in terms if t in vocab.measurements]
+        if kinds:
+            return self._measurement(o, node, name, kinds, when)
+        if not terms:
+            return False
+        if o.dataAbsentReason is not None:
+            status = GR.Unknown
+        elif o.valueBoolean is not None:
+            status = GR.Present if o.valueBoolean else GR.Absent
+        elif o.valueCodeableConcept is not None:
+            found = self._terms(o.valueCodeableConcept, name, "status", lambda t: self.terms.is_a(t, GR.FindingStatus))
+            if len(found) != 1:
+                return False
+            status = found[0]
+        else:
+            status = GR.Present  # an observed finding without a value was seen
+        self._finding(node, terms, status, name, onset=None, recorded=when)
+        self._body_site(node, [o.bodySite] if o.bodySite else None, name)
+        return True
+
+    def _measurement(self, o: Observation, node: URIRef, name: str, kinds: list[URIRef], when: Any) -> bool:
+        quantity = o.valueQuantity
+        if quantity is None or quantity.value is None:
+            return self._skip(name, "a measurement without a numeric valueQuantity")
+        unit = str(self.terms.graph.value(kinds[0], GR.unit) or "")
+        given = quantity.code or quantity.unit
+        if given and unit and given != unit:
+            return self._skip(name, f"unit {given!r}; {self.terms.label(kinds[0])} is read in {unit!r}")
+        g = self.graph
+        g.add((self.patient, GR.hasMeasurement, node))
+        g.add((node, RDF.type, GR.Measurement))
+        g.add((node, RDF.type, kinds[0]))
+        g.add((node, GR.value, Literal(Decimal(str(quantity.value)), datatype=XSD.decimal)))
+        self._add_day(node, GR.recordedOn, when, name)
+        return True
+
+    def _allergyintolerance(self, a: AllergyIntolerance, node: URIRef, name: str) -> bool:
+        verification, clinical = _code_of(a.verificationStatus), _code_of(a.clinicalStatus)
+        if verification in _NOT_USED:
+            return self._skip(name, f"verificationStatus {verification}")
+        vocab, g = self.terms.vocab, self.terms.graph
+
+        def hypersensitivities(term: URIRef) -> list[URIRef]:
+            if term in vocab.findings:
+                return [term]
+            return sorted(
+                f
+                for f, drugs in g.subject_objects(GR.hypersensitivityTo)
+                if isinstance(f, URIRef)
+                and any((term, RDF.type, c) in g for c in g.transitive_subjects(RDFS.subClassOf, drugs))
+            )
+
+        terms = self._terms(a.code, name, "finding or drug with a hypersensitivity class", hypersensitivities)
+        findings = sorted({f for t in terms for f in hypersensitivities(t)})
+        if not findings:
+            return False
+        refuted = verification == "refuted" or clinical in _INACTIVE
+        self._finding(node, findings, GR.Absent if refuted else GR.Present, name, a.onsetDateTime, a.recordedDate)
+        return True
+
+    def _procedure(self, p: Procedure, node: URIRef, name: str) -> bool:
+        if p.status in _NOT_USED:
+            return self._skip(name, f"status {p.status}")
+        vocab = self.terms.vocab
+        terms = self._terms(p.code, name, "therapy or finding", lambda t: t in vocab.therapies | vocab.findings)
+        start = p.performedDateTime or (p.performedPeriod.start if p.performedPeriod else None)
+        end = p.performedPeriod.end if p.performedPeriod else None
+        findings = [t for t in terms if t in vocab.findings]
+        if findings:
+            status = GR.Absent if p.status == "not-done" else GR.Present
+            self._finding(node, findings, status, name, onset=start, recorded=None)
+            return True
+        if not terms or p.status == "not-done":
+            return False if not terms else self._skip(name, "status not-done")
+        self._exposure(node, GR.TherapyCourse, GR.therapy, terms[0], name, start, end, p.status == "in-progress")
+        if p.performedDateTime is not None:
+            self.graph.add((node, GR.days, Literal(1, datatype=XSD.integer)))
+        self._response(node, p.outcome, name)
+        return True
+
+    def _medicationstatement(self, m: MedicationStatement, node: URIRef, name: str) -> bool:
+        if m.status in _NOT_TAKEN:
+            return self._skip(name, f"status {m.status}")
+        start = m.effectiveDateTime or (m.effectivePeriod.start if m.effectivePeriod else None)
+        end = m.effectivePeriod.end if m.effectivePeriod else None
+        days = 1 if m.effectiveDateTime is not None else None
+        return self._medication(m, node, name, start, end, days, m.status == "active", m.dosage)
+
+    def _medicationrequest(self, m: MedicationRequest, node: URIRef, name: str) -> bool:
+        if m.status in _NOT_TAKEN:
+            return self._skip(name, f"status {m.status}")
+        timing = m.dosageInstruction[0].timing if m.dosageInstruction else None
+        repeat = timing.repeat if timing else None
+        bounds = repeat.boundsPeriod if repeat else None
+        start = (bounds.start if bounds else None) or m.authoredOn
+        days = None
+        if repeat and repeat.boundsDuration and repeat.boundsDuration.value is not None:
+            if repeat.boundsDuration.code != "d":
+                return self._skip(name, "boundsDuration is read in days (UCUM 'd')")
+            days = int(repeat.boundsDuration.value)
+        end = bounds.end if bounds else None
+        return self._medication(m, node, name, start, end, days, m.status == "active", m.dosageInstruction)
+
+    def _medication(
+        self,
+        m: MedicationStatement | MedicationRequest,
+        node: URIRef,
+        name: str,
+        start: Any,
+        end: Any,
+        days: int | None,
+        active: bool,
+        dosage: list[Dosage] | None,
+    ) -> bool:
+        code = m.medicationCodeableConcept
+        if code is None and m.medicationReference is not None:
+            code = self.medications.get(str(m.medicationReference.reference))
+        if code is None:
+            return self._skip(name, "no medication code (medicationCodeableConcept or a Medication in the Bundle)")
+        drugs = self._terms(code, name, "drug", lambda t: t in self.terms.vocab.drugs)
+        if not drugs:
+            return False
+        if len(drugs) > 1:
+            raise PatientParseError(self.source, f"{name}: its codes name several drugs: {', '.join(drugs)}")
+        self._exposure(node, GR.MedicationExposure, GR.drug, drugs[0], name, start, end, active and end is None)
+        if days is not None and end is None:
+            self.graph.add((node, GR.days, Literal(days, datatype=XSD.integer)))
+        if dosage:
+            if dosage[0].route is not None:
+                routes = self._terms(dosage[0].route, name, "route", lambda t: self.terms.is_a(t, GR.Route))
+                if routes:
+                    self.graph.add((node, GR.route, routes[0]))
+            dose = dosage[0].doseAndRate[0].doseQuantity if dosage[0].doseAndRate else None
+            if dose is not None and dose.value is not None:
+                if (dose.code or dose.unit or "").lower() in _MG:
+                    self.graph.add((node, GR.doseMg, Literal(Decimal(str(dose.value)), datatype=XSD.decimal)))
+                else:
+                    self._miss(name, None, None, f"dose unit {dose.code or dose.unit!r} is not read (mg only)")
+        return True
+
+    # -- record builders -----------------------------------------------------------------------------------
+
+    def _finding(
+        self, node: URIRef, classes: list[URIRef], status: URIRef, name: str, onset: Any, recorded: Any
+    ) -> None:
+        g = self.graph
+        g.add((self.patient, GR.hasFinding, node))
+        g.add((node, RDF.type, GR.FindingRecord))
+        for cls in classes:
+            g.add((node, RDF.type, cls))
+        g.add((node, GR.status, status))
+        self._add_day(node, GR.onset, onset, name)
+        self._add_day(node, GR.recordedOn, recorded, name)
+
+    def _exposure(
+        self, node: URIRef, kind: URIRef, link: URIRef, agent: URIRef, name: str, start: Any, end: Any, ongoing: bool
+    ) -> None:
+        g = self.graph
+        g.add((self.patient, GR.hasExposure, node))
+        g.add((node, RDF.type, kind))
+        g.add((node, link, agent))
+        self._add_day(node, GR.start, start, name)
+        self._add_day(node, GR.end, end, name)
+        if ongoing:
+            g.add((node, GR.ongoing, Literal(True)))
+        g.add((node, GR.response, GR.ResponseNotDocumented))  # replaced by Procedure.outcome or a gr:response extension
+
+    def _response(self, node: URIRef, outcome: CodeableConcept | None, name: str) -> None:
+        if outcome is None:
+            return
+        found = self._terms(outcome, name, "response", lambda t: self.terms.is_a(t, GR.Response))
+        if found:
+            self.graph.set((node, GR.response, found[0]))
+
+    def _body_site(self, node: URIRef, sites: list[CodeableConcept] | None, name: str) -> None:
+        for site in sites or []:
+            sides = [t for c in site.coding or [] if c.system and c.code for t in self.terms.lookup(c.system, c.code)]
+            sides = [t for t in sides if self.terms.is_a(t, GR.Laterality)]
+            if sides:
+                self.graph.add((node, GR.laterality, sides[0]))
+            if site.text:
+                self.graph.add((node, GR.bodySite, Literal(site.text)))
+
+    def _extensions(self, extensions: list[Extension] | None, node: URIRef, name: str) -> None:
+        for ext in extensions or []:
+            url = ext.url or ""
+            if not url.startswith(str(GR)):
+                continue  # other profiles' extensions carry nothing the guideline reads
+            prop = URIRef(url)
+            value: Any = None
+            if prop not in self.terms.vocab.properties:
+                self._miss(name, url, None, "extension names no property of the core vocabulary")
+                continue
+            if ext.valueCodeableConcept is not None:
+                found = self._terms(ext.valueCodeableConcept, name, prop.fragment, lambda t: True)
+                value = found[0] if found else None
+            elif ext.valueDecimal is not None:
+                value = Literal(Decimal(str(ext.valueDecimal)), datatype=XSD.decimal)
+            elif ext.valueInteger is not None:
+                value = Literal(ext.valueInteger, datatype=XSD.integer)
+            elif ext.valueBoolean is not None:
+                value = Literal(ext.valueBoolean)
+            elif ext.valueString is not None:
+                value = Literal(ext.valueString)
+            if value is not None:
+                self.graph.set((node, prop, value))
+
+    # -- codes, dates and the unmapped list ----------------------------------------------------------------
+
+    def _terms(
+        self, concept: CodeableConcept | None, name: str, what: str, accept: Callable[[URIRef], Any]
+    ) -> list[URIRef]:
+        """The terms `concept` maps to that `accept` takes; when none, every coding is listed as unmapped."""
+        if concept is None:
+            self._miss(name, None, None, f"no code for the {what}")
+            return []
+        found: list[URIRef] = []
+        misses: list[tuple[str | None, str | None, str | None, str]] = []
+        for coding in concept.coding or []:
+            system, code = coding.system, coding.code
+            terms = self.terms.lookup(system, code) if system and code else set()
+            taken = sorted(t for t in terms if accept(t))
+            found += [t for t in taken if t not in found]
+            if not taken:
+                misses.append((system, code, coding.display, self._why_not(system, code, terms, what)))
+        if not found:
+            for system, code, display, reason in misses:
+                self._miss(name, system, code, reason, display)
+            if not concept.coding:
+                self._miss(name, None, None, f"the {what} has text only, no coding", concept.text)
+        return found
+
+    def _why_not(self, system: str | None, code: str | None, terms: set[URIRef], what: str) -> str:
+        if not system or not code:
+            return "a coding needs both system and code"
+        if terms:
+            return f"maps to {', '.join(sorted(self.terms.label(t) for t in terms))}, which is not a {what} here"
+        unverified = self.terms.unverified.get((system, code))
+        if unverified:
+            names = ", ".join(sorted(self.terms.label(t) for t in unverified))
+            return f"only an unverified code of {names}; not used until verified"
+        return "no term of the guideline carries this code"
+
+    def _day(self, value: Any, name: str, field: str) -> date | None:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date) or value is None:
+            return value
+        self._miss(name, None, None, f"{field} {value!r} is not a full date; not used")
+        return None
+
+    def _add_day(self, node: URIRef, prop: URIRef, value: Any, name: str) -> None:
+        day = self._day(value, name, prop.fragment)
+        if day is not None:
+            self.graph.add((node, prop, _date(day)))
+
+    def _skip(self, name: str, reason: str) -> bool:
+        self._miss(name, None, None, f"not used: {reason}")
+        return False
+
+    def _miss(self, name: str, system: str | None, code: str | None, reason: str, display: str | None = None) -> None:
+        self.unmapped.append(UnmappedCode(name, system, code, display, reason))
+
+
+def _code_of(concept: CodeableConcept | None) -> str | None:
+    codes = [c.code for c in (concept.coding or []) if c.code] if concept is not None else []
+    return codes[0] if codes else None
+
+
+def _date(day: date) -> Literal:
+    return Literal(day.isoformat(), datatype=XSD.date)

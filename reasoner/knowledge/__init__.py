@@ -1,0 +1,1 @@
+"""The guideline modules as loaded: their graphs, query files and the compile cache."""

@@ -1,0 +1,340 @@
+"""The typed result of `recommend`: what applies, what was blocked and why, what is missing, with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from reasoner.input.patient import UnmappedCode
+from reasoner.namespaces import DCTERMS, DERIVED, GR, OWL, PROV, RDF, RDFS, XSD
+
+__all__ = [
+    "AppliedRecommendation",
+    "Fact",
+    "GuidelineInfo",
+    "Missing",
+    "PriorTreatment",
+    "Recommendations",
+    "SourceRef",
+    "Suppressed",
+    "Target",
+]
+
+SOFTWARE = "guideline-reasoner 0.1.0"
+# Review statuses by their notation: the PROV graph says which advice was not approved (drafts applied on request).
+_REVIEW_STATUS = {"approved": GR.Approved, "under-review": GR.UnderReview, "draft": GR.Draft, "retired": GR.Retired}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A patient record (or the patient) that contributed to a conclusion; `source` is the input it was read from
+    when the input names one (the FHIR resource of a record read from a Bundle)."""
+
+    iri: str
+    label: str
+    source: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        out = {"iri": self.iri, "label": self.label}
+        if self.source:
+            out["source"] = self.source
+        return out
+
+
+@dataclass(frozen=True)
+class Target:
+    iri: str
+    label: str
+    codes: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"iri": self.iri, "label": self.label, "codes": list(self.codes)}
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One evidence statement behind a recommendation, with the grade its source gave."""
+
+    iri: str
+    evidence: str
+    label: str
+    citation: str
+    doi: str | None
+    url: str | None
+    statement: str
+    strength: str | None
+    quality: str | None
+    rating: str | None
+    jurisdiction: str | None
+    unverified: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"iri": self.iri, "citation": self.citation}
+        if self.doi:
+            out["doi"] = self.doi
+        if self.url:
+            out["url"] = self.url
+        out.update(
+            statement=self.statement,
+            evidence=self.evidence,
+            strength=self.strength,
+            quality=self.quality,
+            rating=self.rating,
+            jurisdiction=self.jurisdiction,
+        )
+        if self.unverified:
+            out["unverified"] = self.unverified
+        return out
+
+
+@dataclass(frozen=True)
+class AppliedRecommendation:
+    id: str
+    identifier: str
+    label: str
+    kind: str
+    target: Target
+    urgency: str | None
+    within_hours: int | None
+    timing: str | None
+    condition: str | None
+    strength: str | None
+    quality: str | None
+    rating: str | None
+    sources: list[SourceRef]
+    because: list[Fact]
+    via: list[str]
+    project_defined: list[str]
+    review_status: str
+    rationale: str | None
+    pitfalls: list[str]
+    # Plain-language text for the patient version (gr:patientLabel, gr:patientExplanation); None when the
+    # recommendation is for clinicians only (gr:clinicianOnly) or has none.
+    patient_label: str | None = None
+    patient_explanation: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "identifier": self.identifier,
+            "label": self.label,
+            "kind": self.kind,
+            "target": self.target.to_json(),
+            "urgency": self.urgency,
+            "within_hours": self.within_hours,
+            "timing": self.timing,
+            "condition": self.condition,
+            "strength": self.strength,
+            "quality": self.quality,
+            "rating": self.rating,
+            "sources": [s.to_json() for s in self.sources],
+            "because": [f.to_json() for f in self.because],
+            "via": list(self.via),
+            "project_defined": list(self.project_defined),
+            "review_status": self.review_status,
+            "rationale": self.rationale,
+        }
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    id: str
+    identifier: str
+    label: str
+    kind: str
+    by: list[str]
+    by_labels: list[str]
+    because: list[Fact]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "identifier": self.identifier,
+            "label": self.label,
+            "kind": self.kind,
+            "by": list(self.by),
+            "by_labels": list(self.by_labels),
+            "because": [f.to_json() for f in self.because],
+        }
+
+
+@dataclass(frozen=True)
+class Missing:
+    finding: str
+    label: str
+    needed_for: list[str]
+    record: str
+    patient_label: str | None = None  # the finding in plain language (gr:patientLabel), for the patient version
+
+    def to_json(self) -> dict[str, Any]:
+        return {"finding": self.finding, "label": self.label, "needed_for": list(self.needed_for)}
+
+
+@dataclass(frozen=True)
+class PriorTreatment:
+    """A course the patient has had, with its response and what the evidence says of that treatment."""
+
+    iri: str
+    label: str
+    agent: str
+    response: str
+    current: bool
+    evidence: str | None
+    sources: list[str]
+
+
+@dataclass(frozen=True)
+class GuidelineInfo:
+    iri: str
+    version: str
+    version_iri: str
+    modified: str
+    title: str
+    review_status: str
+
+
+@dataclass
+class Recommendations:
+    """The result of evaluating one patient: ordered recommendations, suppressed ones, missing data."""
+
+    patient: str
+    as_of: str
+    guideline: GuidelineInfo
+    engine: str
+    jurisdiction: str
+    headline: str
+    recommendations: list[AppliedRecommendation]
+    suppressed: list[Suppressed]
+    missing: list[Missing]
+    prior_treatments: list[PriorTreatment] = field(default_factory=list)
+    derived: Graph = field(default_factory=Graph, repr=False)
+    unmapped: list[UnmappedCode] = field(default_factory=list)
+
+    def by_identifier(self) -> dict[str, AppliedRecommendation]:
+        return {r.identifier: r for r in self.recommendations}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient,
+            "as_of": self.as_of,
+            "guideline": {
+                "iri": self.guideline.iri,
+                "version": self.guideline.version,
+                "version_iri": self.guideline.version_iri,
+                "modified": self.guideline.modified,
+            },
+            "engine": self.engine,
+            "jurisdiction": self.jurisdiction,
+            "headline": self.headline,
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "suppressed": [s.to_json() for s in self.suppressed],
+            "missing": [m.to_json() for m in self.missing],
+            "unmapped": [u.to_json() for u in self.unmapped],
+        }
+
+    def to_markdown(self, *, audience: str = "clinician") -> str:
+        from reasoner.output.report import markdown
+
+        return markdown(self, audience=audience)
+
+    def to_html(self, *, audience: str = "clinician") -> str:
+        from reasoner.output.report_html import html
+
+        return html(self, audience=audience)
+
+    @property
+    def run_iri(self) -> URIRef:
+        key = "|".join((self.patient, self.as_of, self.guideline.version_iri, self.engine, self.jurisdiction))
+        return DERIVED["run/" + hashlib.sha1(key.encode()).hexdigest()[:20]]
+
+    def to_graph(self, *, guideline_statements: bool = True) -> Graph:
+        """The derivation as PROV-O: the run, each recommendation with the facts, classes, guideline statement,
+        evidence and source behind it, the suppressed recommendations and the missing findings. IRIs are
+        deterministic, so the same patient, date, guideline version and engine always give the same graph.
+        Without `guideline_statements`, what the guideline itself says (each recommendation's evidence statements,
+        their sources and citations) is left out: the cohort store holds that once, in the version's graph."""
+        g = Graph()
+        g.bind("gr", GR)
+        g.bind("prov", PROV)
+        for triple in self.triples(guideline_statements=guideline_statements):
+            g.add(triple)
+        return g
+
+    def triples(self, *, guideline_statements: bool = True) -> list[tuple[Node, Node, Node]]:
+        """The triples of `to_graph()` without building an rdflib Graph (the batch writes them straight to the
+        store; building the Graph costs more than deriving the recommendations)."""
+        out: list[tuple[Node, Node, Node]] = []
+        add = out.append
+        run, patient, version = self.run_iri, URIRef(self.patient), URIRef(self.guideline.version_iri)
+        agent = DERIVED["agent/" + SOFTWARE.replace(" ", "/")]
+        add((run, RDF.type, GR.ReasoningRun))
+        add((run, RDF.type, PROV.Activity))
+        add((run, PROV.used, patient))
+        add((run, PROV.used, version))
+        add((run, GR.asOf, Literal(self.as_of, datatype=XSD.date)))
+        add((run, GR.engine, Literal(self.engine)))
+        add((run, GR.jurisdictionApplied, Literal(self.jurisdiction)))
+        add((run, PROV.wasAssociatedWith, agent))
+        add((agent, RDF.type, PROV.SoftwareAgent))
+        add((agent, RDFS.label, Literal(SOFTWARE)))
+        add((version, RDF.type, PROV.Entity))
+        add((version, DCTERMS.isVersionOf, URIRef(self.guideline.iri)))
+        add((version, OWL.versionInfo, Literal(self.guideline.version)))
+        base = str(run)
+        for rec in self.recommendations:
+            node = URIRef(f"{base}/rec/{rec.identifier}")
+            add((node, RDF.type, GR.PatientRecommendation))
+            add((node, RDF.type, PROV.Entity))
+            add((node, RDFS.label, Literal(rec.label)))
+            add((node, GR.recommendation, URIRef(rec.id)))
+            add((node, GR.patient, patient))
+            add((node, GR.guidelineVersion, version))
+            add((node, GR.reviewStatus, _REVIEW_STATUS.get(rec.review_status, GR.Draft)))
+            add((node, PROV.wasGeneratedBy, run))
+            add((node, PROV.wasDerivedFrom, URIRef(rec.id)))
+            if rec.urgency:
+                add((node, GR.urgency, GR[rec.urgency.capitalize()]))
+            if rec.within_hours is not None:
+                add((node, GR.withinHours, Literal(rec.within_hours)))
+            for fact in rec.because:
+                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                if fact.source:
+                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+            for cls in rec.via:
+                add((node, GR.via, URIRef(cls)))
+            for src in rec.sources:
+                ev = URIRef(src.evidence)
+                add((node, PROV.wasDerivedFrom, ev))
+                if guideline_statements:
+                    add((URIRef(rec.id), GR.evidence, ev))
+                    add((ev, GR.source, URIRef(src.iri)))
+                    add((URIRef(src.iri), DCTERMS.bibliographicCitation, Literal(src.citation)))
+            for name in rec.project_defined:
+                add((node, GR.projectDefined, Literal(name)))
+        for sup in self.suppressed:
+            node = URIRef(f"{base}/suppressed/{sup.identifier}")
+            add((node, RDF.type, GR.SuppressedRecommendation))
+            add((node, GR.recommendation, URIRef(sup.id)))
+            add((node, GR.patient, patient))
+            add((node, PROV.wasGeneratedBy, run))
+            for by in sup.by:
+                add((node, GR.blockedBy, URIRef(by)))
+            for fact in sup.because:
+                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                if fact.source:
+                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+        for miss in self.missing:
+            node = URIRef(f"{base}/missing/{miss.finding.rsplit('#', 1)[-1]}")
+            add((node, RDF.type, GR.MissingFinding))
+            add((node, GR.finding, URIRef(miss.finding)))
+            add((node, GR.patient, patient))
+            add((node, PROV.wasGeneratedBy, run))
+            add((node, PROV.wasDerivedFrom, URIRef(miss.record)))
+            for rec_iri in miss.needed_for:
+                add((node, GR.neededFor, URIRef(rec_iri)))
+        out.extend(self.derived)
+        return out

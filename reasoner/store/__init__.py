@@ -1,0 +1,1 @@
+"""The cohort store: backends, batch evaluation, backup, the writer lock, research queries."""

@@ -1,0 +1,293 @@
+"""The cohort store: each patient's facts and derived recommendations (with provenance) in named graphs of an
+Oxigraph store on disk or of a SPARQL 1.1 server, beside the guideline versions they were evaluated against.
+
+Layout. Every graph name is computed from the data, so the same input always lands in the same graphs
+(P and V percent-encoded in full, so distinct patients or versions can never share a graph)::
+
+    <V>              the guideline's asserted triples, named by its owl:versionIRI V
+    <V/closure>      the guideline's own OWL 2 RL consequences (Guideline.inferred)
+    <{STORE}catalogue>                     per stored version: its module, closure graph and content hash
+    <{STORE}facts?patient=P>               the patient's facts as given (P: the patient IRI)
+    <{STORE}derived?patient=P&guideline=V> Recommendations.to_graph(guideline_statements=False) for that
+                                           patient under version V: the run, recommendations, suppressed,
+                                           missing, PROV-O provenance, and the facts the feature rules derived
+                                           (durations, implied unknowns); the evidence statements and sources
+                                           are the version's own triples, in <V>, not copied per patient
+
+with STORE = https://w3id.org/guideline-reasoner/store/. Blank nodes never enter the store: a patient's are
+replaced by IRIs derived from the patient and the canonical form of its graph (`skolemize`, before evaluation),
+the guideline's by IRIs derived from its content hash and the node's label in the compile cache.
+
+Writing is all-or-nothing per call of `write_patients` (the one write path; `batch` calls it once per chunk of
+patients): each patient's two graphs are replaced whole, so a rerun replaces exactly those graphs and a run killed
+at any point leaves each patient either wholly old or wholly new, never half-written. How each kind of store makes
+that so is in reasoner.store.backends: a bulk load of the new patients (ingested at once) and one SPARQL update for
+those already stored, in an embedded store; one SPARQL Update request, on a server.
+
+The store is a directory (an embedded Oxigraph store) or the http(s) URL of a SPARQL 1.1 server, whose query and
+update endpoints are URL/query and URL/update (Oxigraph server's layout, and Fuseki's for a dataset URL); a server
+laid out otherwise is reached with RemoteStore(query_url, update_url).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from reasoner.errors import InputError, QueryError, ReasonerError, StoreError
+from reasoner.input.patient import Patient, skolemize
+from reasoner.knowledge.guideline import Guideline
+from reasoner.namespaces import DCTERMS, OWL, RDF
+from reasoner.output.result import Recommendations
+from reasoner.rdf.bindings import Value, bind
+from reasoner.rdf.oxi import from_ox, to_ox
+from reasoner.rdf.sparql_guard import guard
+from reasoner.store.backends import PREFIXES, Answer, CohortStore, EmbeddedStore, PatientGraphs, RemoteStore
+from reasoner.store.lock import acquire_writer_lock, refuse_if_written
+
+__all__ = [
+    "CATALOGUE",
+    "PREFIXES",
+    "STORE",
+    "CohortStore",
+    "EmbeddedStore",
+    "PatientGraphs",
+    "RemoteStore",
+    "Rows",
+    "answer",
+    "closure_graph",
+    "derived_graph",
+    "facts_graph",
+    "is_url",
+    "open_store",
+    "patient_graphs",
+    "query",
+    "serialize_query",
+    "skolemize",
+    "write_guideline",
+    "write_patient",
+    "write_patients",
+]
+
+STORE = "https://w3id.org/guideline-reasoner/store/"
+CATALOGUE = STORE + "catalogue"
+_ST = PREFIXES["st"]
+_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
+
+
+def facts_graph(patient: str) -> str:
+    """The name of the graph holding the facts of the patient with IRI `patient`."""
+    return f"{STORE}facts?patient={quote(patient, safe='')}"
+
+
+def derived_graph(patient: str, version: str) -> str:
+    """The name of the graph holding what was derived for `patient` under guideline version IRI `version`."""
+    return f"{STORE}derived?patient={quote(patient, safe='')}&guideline={quote(version, safe='')}"
+
+
+def closure_graph(version: str) -> str:
+    return f"{version}/closure"
+
+
+def is_url(location: str | Path) -> bool:
+    """Whether `location` names a SPARQL server (http or https) rather than a directory."""
+    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))
+
+
+def open_store(location: str | Path | None = None, *, read_only: bool = False, timeout: float = 300.0) -> CohortStore:
+    """Open the cohort store at `location`: a directory (created if needed; an embedded Oxigraph store), the
+    http(s) URL of a SPARQL 1.1 server (queries to URL/query, updates to URL/update, each request limited to
+    `timeout` seconds), or nothing for a new store in memory. A read-only directory can be opened while no other
+    process writes to it."""
+    if location is not None and is_url(location):
+        base = str(location).rstrip("/")
+        return RemoteStore(f"{base}/query", f"{base}/update", read_only=read_only, timeout=timeout, location=base)
+    where = Path(location) if location is not None else None
+    lock = acquire_writer_lock(where) if where is not None and not read_only else None  # one writer at a time
+    try:
+        if where is None:
+            store = ox.Store()
+        elif read_only:
+            refuse_if_written(where)
+            store = ox.Store.read_only(str(where))
+        else:
+            store = ox.Store(str(where))
+    except OSError as exc:
+        if lock is not None:
+            lock.release()
+        raise StoreError(f"cannot open the cohort store {where}: {exc}") from exc
+    return EmbeddedStore(store, where, read_only=read_only, lock=lock)
+
+
+# -- writing --------------------------------------------------------------------------------------------------
+
+
+def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
+    """Store the guideline's two graphs and its catalogue entry, in one update, unless this version is already
+    stored with the same content hash. Returns whether anything was written."""
+    version = guideline.version_iri
+    stored = (
+        f"ASK {{ GRAPH {_iri(CATALOGUE)} {{ {_iri(version)} st:contentHash {ox.Literal(guideline.content_hash)} }} }}"
+    )
+    if bool(store.execute(stored, {})):
+        return False
+    closure = closure_graph(version)
+
+    def skolem(label: str) -> URIRef:
+        return URIRef(f"{STORE}genid/{_digest(guideline.content_hash, label)}")
+
+    entry = [
+        (URIRef(version), RDF.type, URIRef(_ST + "GuidelineGraph")),
+        (URIRef(version), DCTERMS.isVersionOf, URIRef(guideline.iri)),
+        (URIRef(version), URIRef(_ST + "closure"), URIRef(closure)),
+        (URIRef(version), URIRef(_ST + "contentHash"), Literal(guideline.content_hash)),
+        (URIRef(version), OWL.versionInfo, Literal(guideline.version)),
+    ]
+    store.update(
+        f"DROP SILENT GRAPH {_iri(version)} ;\nDROP SILENT GRAPH {_iri(closure)} ;\n"
+        f"DELETE WHERE {{ GRAPH {_iri(CATALOGUE)} {{ {_iri(version)} ?p ?o }} }} ;\n"
+        f"INSERT DATA {{\nGRAPH {_iri(version)} {{\n{_ntriples(guideline.graph, skolem)}}}\n"
+        f"GRAPH {_iri(closure)} {{\n{_ntriples(guideline.inferred, skolem)}}}\n"
+        f"GRAPH {_iri(CATALOGUE)} {{\n{_ntriples(entry, skolem)}}}\n}}"
+    )
+    return True
+
+
+def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
+    """`patient`'s facts graph and its derived graph for the result's guideline version (`result.triples()`
+    without the guideline's own statements), ready to write. Raises InputError for a patient that cannot be stored
+    (blank nodes: skolemize it first; an IRI Oxigraph refuses)."""
+    if result.patient != str(patient.iri):
+        raise ReasonerError(f"the result is about {result.patient}, not about the patient {patient.iri}")
+
+    def refuse(label: str) -> URIRef:
+        raise InputError(f"{patient.source}: blank nodes cannot be stored; evaluate skolemize(patient) instead")
+
+    facts = facts_graph(str(patient.iri))
+    derived = derived_graph(str(patient.iri), result.guideline.version_iri)
+    try:
+        body = f"GRAPH {_iri(facts)} {{\n{_ntriples(patient.graph, refuse)}}}\n"
+        body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(guideline_statements=False), refuse)}}}\n"
+    except ValueError as exc:  # an IRI Oxigraph refuses (relative, or with forbidden characters)
+        raise InputError(f"{patient.source}: cannot be stored: {exc}") from exc
+    return PatientGraphs(str(patient.iri), (facts, derived), body)
+
+
+def write_patients(store: CohortStore, records: Sequence[PatientGraphs]) -> None:
+    """THE write path: replace these patients' graphs in one all-or-nothing step (the same patient twice: the last
+    record wins). Every write of patient data goes through here."""
+    if records:
+        store.replace(records)
+
+
+def write_patient(store: CohortStore, patient: Patient, result: Recommendations) -> None:
+    """Replace one patient's facts graph and derived graph (for the result's guideline version). `result` must be
+    what recommend() returned for this patient: only valid patients have one."""
+    write_patients(store, [patient_graphs(patient, result)])
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _iri(value: str) -> str:
+    return str(ox.NamedNode(value))
+
+
+def _ntriples(triples: Iterable[tuple[Node, Node, Node]], blank: Callable[[str], URIRef]) -> str:
+    """N-Triples for `triples` (valid inside INSERT DATA and a TriG graph block), blank nodes replaced by
+    `blank(label)`."""
+    out = []
+    for triple in triples:
+        s, p, o = (to_ox(blank(str(t)) if isinstance(t, BNode) else t) for t in triple)
+        out.append(ox.Triple(s, p, o))  # type: ignore[arg-type]
+    return (ox.serialize(out, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+
+
+# -- querying -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The answer to a SELECT query: its variables, in order, and one tuple of terms (None: unbound) per row."""
+
+    variables: tuple[str, ...]
+    rows: tuple[tuple[Node | None, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Node | None]]:
+        return (dict(zip(self.variables, row, strict=True)) for row in self.rows)
+
+    def column(self, name: str) -> list[Node | None]:
+        index = self.variables.index(name)
+        return [row[index] for row in self.rows]
+
+
+def query(store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None) -> Rows | bool | Graph:
+    """Run a SPARQL query: SELECT gives Rows, ASK a bool, CONSTRUCT and DESCRIBE an rdflib Graph. Parameters are
+    bound as typed RDF terms (reasoner.rdf.bindings), never pasted into the text; PREFIXES need no declaration."""
+    result = answer(store, text, bindings=bindings)
+    if isinstance(result, ox.QuerySolutions):
+        names = tuple(v.value for v in result.variables)
+        rows = tuple(tuple(None if s[n] is None else from_ox(s[n]) for n in names) for s in result)
+        return Rows(names, rows)
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    graph = Graph()
+    for t in result:
+        graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+    return graph
+
+
+def serialize_query(
+    store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None, format: str = "json"
+) -> bytes:
+    """The answer serialised by Oxigraph (whatever the store): json, xml, csv or tsv for SELECT and ASK; turtle
+    or ntriples for CONSTRUCT and DESCRIBE."""
+    result = answer(store, text, bindings=bindings)
+    try:
+        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
+            return result.serialize(format=_FORMATS[format]) or b""
+        return ox.serialize(result, format=_GRAPH_FORMATS[format]) or b""
+    except KeyError:
+        kinds = _FORMATS if isinstance(result, ox.QuerySolutions | ox.QueryBoolean) else _GRAPH_FORMATS
+        raise QueryError(f"format {format!r} does not fit this query; choose one of {', '.join(kinds)}") from None
+
+
+def answer(store: CohortStore, text: str, *, bindings: Mapping[str, Value] | None = None) -> Answer:
+    """The engine's own answer, unread (for callers that stream or cap it): the query is checked by
+    reasoner.rdf.sparql_guard, then bound as `query` binds it."""
+    guard(text)
+    projected = _projected(text)
+    bound = bind(text, bindings or {}, projected if store.substitutes else set())
+    try:
+        return store.execute(bound.text, bound.substitutions)
+    except SyntaxError as exc:
+        raise QueryError(f"syntax error: {exc}") from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"the query failed: {exc}") from exc
+
+
+def _projected(text: str) -> set[str]:
+    """Parse the query once on an empty store (a syntax error is reported before anything runs) and return the
+    variables it projects."""
+    try:
+        probe = ox.Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise QueryError(f"syntax error: {exc}") from exc
+    return {v.value for v in probe.variables} if isinstance(probe, ox.QuerySolutions) else set()

@@ -1,0 +1,1 @@
+"""Synthetic cohorts for research and benchmarks."""
