@@ -20,7 +20,8 @@ from reasoner.errors import (
     Violation,
 )
 from reasoner.input.builder import PatientBuilder
-from reasoner.input.patient import Patient, load
+from reasoner.input.load import load
+from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.output.result import Recommendations
 from reasoner.pipeline import recommend, recommend_many

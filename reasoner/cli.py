@@ -36,7 +36,7 @@ from reasoner.errors import (
     ReasonerError,
     StoreError,
 )
-from reasoner.input.patient import load
+from reasoner.input.load import load
 from reasoner.knowledge.guideline import load_guideline
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend

@@ -16,7 +16,8 @@ from reasoner.engine.engines import ENGINES, Evaluation
 from reasoner.engine.safeguards import evaluate_guarded
 from reasoner.engine.validate import validate
 from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
-from reasoner.input.patient import Patient, load, skolemize
+from reasoner.input.load import load
+from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, PROV, RDF, RDFS
 from reasoner.output.explain import Axioms, Explainer

@@ -25,7 +25,7 @@ from rdflib.term import Node
 from reasoner import Patient, load, load_guideline
 from reasoner import namespaces as ns
 from reasoner.engine.engines import CompiledEngine, OwlrlEngine
-from reasoner.engine.owl2rl import Triple, TripleIndex
+from reasoner.rdf.index import Triple, TripleIndex
 from reasoner.synth.cohort import synthetic_patients
 from tests.conftest import ROOT, SEED
 

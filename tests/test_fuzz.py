@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, URIRef
 
 import reasoner
-from reasoner.engine.validate import Vocabulary
 from reasoner.errors import CannotEvaluateError, InputError, InvalidPatientError, PatientParseError
 from reasoner.input.patient import Patient, skolemize
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import GR, LBP, RDF
 from reasoner.rdf.oxi import from_ox
 from reasoner.rdf.rdfio import CONTEXT_IRI, serialize

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, Literal
 
-from reasoner.engine.owl2rl import UNSUPPORTED, TBox, expand_with_owlrl
+from reasoner.engine.owl2rl import UNSUPPORTED, TBox
 from reasoner.errors import GuidelineError
+from reasoner.knowledge.closure import expand_with_owlrl
 
 PREFIXES = """@prefix : <https://example.org/t#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .

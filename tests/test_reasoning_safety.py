@@ -17,10 +17,10 @@ from rdflib import Literal, URIRef
 import reasoner
 from reasoner.engine import safeguards
 from reasoner.engine.engines import ENGINES, Evaluation
-from reasoner.engine.validate import Vocabulary
 from reasoner.errors import CannotEvaluateError
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.pipeline import JURISDICTIONS
 from reasoner.rdf import limits as input_limits

@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 
 import reasoner
 from reasoner import Patient, Recommendations
-from reasoner.engine.validate import Vocabulary
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import GR, LBP, RDF, RDFS, XSD
 from reasoner.synth.cohort import synthetic_patient
 

@@ -20,7 +20,8 @@ from rdflib import Graph, URIRef
 
 from reasoner.engine.validate import check
 from reasoner.errors import CaseError, InvalidPatientError, PatientParseError
-from reasoner.input.patient import Patient, load
+from reasoner.input.load import load
+from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS, XSD
 from reasoner.output.result import AppliedRecommendation, Recommendations

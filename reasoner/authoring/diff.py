@@ -27,7 +27,8 @@ from rdflib.term import Node
 
 from reasoner.authoring.turtle_format import FIXED_PREFIXES
 from reasoner.errors import GuidelineError, InputError
-from reasoner.input.patient import Patient, load
+from reasoner.input.load import load
+from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, guideline_files, load_guideline, read_asserted
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
 from reasoner.pipeline import recommend_many

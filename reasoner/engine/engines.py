@@ -19,13 +19,15 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.engine.owl2rl import TBox, Triple, expand_with_owlrl
+from reasoner.engine.owl2rl import TBox
 from reasoner.engine.rule_table import RuleTable
 from reasoner.errors import ReasonerError
 from reasoner.input.patient import Patient
+from reasoner.knowledge.closure import expand_with_owlrl
 from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.queries import feature_rules, rule_query
 from reasoner.namespaces import GR, RDF, XSD
+from reasoner.rdf.index import Triple
 from reasoner.rdf.oxi import from_ox, substitute, to_quads
 
 __all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]

@@ -16,17 +16,15 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
-import owlrl
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
 from reasoner.errors import GuidelineError
 from reasoner.namespaces import OWL, RDF, RDFS
+from reasoner.rdf.index import Triple, TripleIndex
 
-__all__ = ["UNSUPPORTED", "TBox", "Triple", "TripleIndex", "expand_with_owlrl"]
-
-Triple = tuple[Node, Node, Node]
+__all__ = ["UNSUPPORTED", "TBox"]
 
 _TYPE, _THING = RDF.type, OWL.Thing  # hoisted: namespace attribute lookups are slow in the inner loop
 
@@ -55,11 +53,6 @@ UNSUPPORTED: dict[URIRef, str] = {
     OWL.NegativePropertyAssertion: "prp-npa1/2 (inconsistency check)",
     OWL.hasSelf: "not in OWL 2 RL",
 }
-
-
-def expand_with_owlrl(graph: Graph) -> None:
-    """Add owlrl's full OWL 2 RL closure to `graph` in place: the reference semantics everything is checked against."""
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
 
 
 class TBox:
@@ -186,32 +179,6 @@ class TBox:
             if self._has(abox, (s, _TYPE, r)):
                 out.append((o, _TYPE, filler))
         return out
-
-
-class TripleIndex:
-    """A set of triples with subject-predicate and predicate-object lookups."""
-
-    def __init__(self, triples: Iterable[Triple] = ()) -> None:
-        self.triples: set[Triple] = set()
-        self._sp: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
-        self._po: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
-        for triple in triples:
-            self.add(triple)
-
-    def __contains__(self, triple: object) -> bool:
-        return triple in self.triples
-
-    def add(self, triple: Triple) -> None:
-        s, p, o = triple
-        self.triples.add(triple)
-        self._sp[(s, p)].add(o)
-        self._po[(p, o)].add(s)
-
-    def objects(self, s: Node, p: Node) -> set[Node]:
-        return self._sp.get((s, p), set())
-
-    def subjects(self, p: Node, o: Node) -> set[Node]:
-        return self._po.get((p, o), set())
 
 
 def _grouped(pairs: Iterable[tuple[Node, Node]]) -> dict[Node, set[Node]]:

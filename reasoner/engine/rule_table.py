@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.engine.owl2rl import TripleIndex
 from reasoner.namespaces import GR, RDF
+from reasoner.rdf.index import TripleIndex
 
 __all__ = ["RuleTable"]
 

@@ -22,10 +22,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from reasoner.engine.owl2rl import TripleIndex
 from reasoner.errors import GuidelineError, QueryError, Violation
 from reasoner.namespaces import GR, RDF, RDFS, SH, XSD
 from reasoner.rdf.bindings import prebind
+from reasoner.rdf.index import TripleIndex
 from reasoner.rdf.oxi import from_ox, to_quads
 from reasoner.rdf.sparql_guard import guard
 

@@ -7,16 +7,16 @@ from decimal import Decimal
 from functools import cache
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
 
 from reasoner._paths import data_dir
 from reasoner.engine.shapes import CompiledShapes, display_name
 from reasoner.errors import InvalidPatientError, Violation
 from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import GR, RDF, RDFS
+from reasoner.knowledge.vocabulary import Vocabulary
+from reasoner.namespaces import GR, RDF
 
-__all__ = ["Vocabulary", "check", "validate"]
+__all__ = ["check", "validate"]
 
 # Types a patient graph may use besides the module's finding and measurement classes.
 _RECORD_TYPES = {GR.Patient, GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.Exposure}
@@ -98,44 +98,3 @@ def _vocabulary_violations(patient: Patient, guideline: Guideline) -> list[Viola
                     Violation(display_name(record), "gr:therapy", f"unknown therapy {therapy} (guideline {version})")
                 )
     return out
-
-
-class Vocabulary:
-    """What a guideline lets patient data refer to; computed once per guideline version."""
-
-    def __init__(self, guideline: Guideline) -> None:
-        g = guideline.graph
-        self.findings = _subclasses(g, GR.Finding)
-        self.red_flag_fields = {f for f in g.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef)}
-        self.measurements = _subclasses(g, GR.MeasurementKind) - {GR.MeasurementKind}
-        self.ranges = {
-            m: (_bound(g, m, GR.minValue, "-inf"), _bound(g, m, GR.maxValue, "inf")) for m in self.measurements
-        }
-        self.drugs = {s for c in _subclasses(g, GR.Drug) for s in g.subjects(RDF.type, c)}
-        self.therapies = set(g.subjects(RDF.type, GR.Therapy))
-        self.properties = {
-            s for s in g.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s).startswith(str(GR))
-        }
-
-    @staticmethod
-    @cache
-    def of(guideline: Guideline) -> Vocabulary:
-        return Vocabulary(guideline)
-
-
-def _bound(g: Graph, kind: Node, prop: URIRef, default: str) -> float:
-    # `is None`, not `or`: an rdflib Literal(0) is falsy, and a declared minimum of 0 must stay 0.
-    value = g.value(kind, prop)
-    return float(str(value)) if value is not None else float(default)
-
-
-def _subclasses(g: Graph, root: URIRef) -> set[Node]:
-    found: set[Node] = {root}
-    frontier = [root]
-    while frontier:
-        current = frontier.pop()
-        for sub in g.subjects(RDFS.subClassOf, current):
-            if isinstance(sub, URIRef) and sub not in found:
-                found.add(sub)
-                frontier.append(sub)
-    return found

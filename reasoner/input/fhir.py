@@ -42,10 +42,10 @@ from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
 
-from reasoner.engine.validate import Vocabulary
 from reasoner.errors import PatientParseError
 from reasoner.input.patient import Patient, UnmappedCode
 from reasoner.knowledge.guideline import Guideline, load_guideline
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import GR, OWL, PROV, RDF, RDFS, XSD
 from reasoner.rdf.limits import ReadError, read_json
 

@@ -12,10 +12,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner._paths import data_dir
-from reasoner.engine.owl2rl import TripleIndex, expand_with_owlrl
 from reasoner.errors import GuidelineError
 from reasoner.knowledge import cache as _cache
+from reasoner.knowledge.closure import owl_rl_closure
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
+from reasoner.rdf.index import TripleIndex
 from reasoner.rdf.rdfio import ReadError, parse_file
 
 __all__ = ["Evidence", "Guideline", "RecommendationSpec", "SourceSpec", "load_guideline"]
@@ -284,18 +285,6 @@ def _load(files: tuple[Path, ...], content_hash: str, cache_root: Path | None) -
         asserted, inferred = cached
     else:
         asserted = read_asserted(files)
-        inferred = _owl_rl_closure(asserted)
+        inferred = owl_rl_closure(asserted)
         _cache.write(content_hash, asserted, inferred, root=cache_root)
     return Guideline(asserted, inferred=inferred, files=files, content_hash=content_hash)
-
-
-def _owl_rl_closure(asserted: Graph) -> Graph:
-    """What owlrl's OWL 2 RL closure adds to the guideline (statements about literals dropped: nothing reads them)."""
-    closed = Graph()
-    closed += asserted
-    expand_with_owlrl(closed)
-    inferred = Graph()
-    for triple in closed:
-        if triple not in asserted and not isinstance(triple[0], Literal):
-            inferred.add(triple)
-    return inferred

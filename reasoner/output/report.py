@@ -6,9 +6,12 @@ gr:patientExplanation), without identifiers, grades, conditions or anything mark
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from reasoner.errors import ReasonerError
-from reasoner.output.result import AppliedRecommendation, Fact, Recommendations
+
+if TYPE_CHECKING:  # the result renders itself through this module (Recommendations.to_markdown)
+    from reasoner.output.result import AppliedRecommendation, Fact, Recommendations
 
 __all__ = [
     "AUDIENCES",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from html import escape
+from typing import TYPE_CHECKING
 
 from rdflib import URIRef
 
@@ -25,7 +26,9 @@ from reasoner.output.report import (
     unmapped_text,
     when_for_patients,
 )
-from reasoner.output.result import AppliedRecommendation, Recommendations
+
+if TYPE_CHECKING:  # the result renders itself through this module (Recommendations.to_html)
+    from reasoner.output.result import AppliedRecommendation, Recommendations
 
 __all__ = ["html"]
 

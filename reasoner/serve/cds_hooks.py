@@ -28,7 +28,7 @@ from reasoner.namespaces import GR, RDF
 from reasoner.output.report import References, fact_text
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import recommend
-from reasoner.serve import Request, Response, Route
+from reasoner.serve._http import Request, Response, Route
 
 __all__ = ["CdsHooks", "route"]
 

@@ -35,7 +35,8 @@ import pyoxigraph as ox
 
 from reasoner._runtime import settle_heap
 from reasoner.errors import InputError, ReasonerError
-from reasoner.input.patient import Patient, load
+from reasoner.input.load import load
+from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.output.result import Recommendations
 from reasoner.pipeline import JURISDICTIONS, chunked, recommend_many

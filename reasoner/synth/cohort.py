@@ -22,10 +22,10 @@ from pathlib import Path
 from rdflib import URIRef
 
 from reasoner._files import write_atomically
-from reasoner.engine.validate import Vocabulary
 from reasoner.input.builder import PatientBuilder
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import LBP
 from reasoner.rdf.rdfio import serialize
 from reasoner.synth.scenarios import SCENARIOS, build

@@ -16,10 +16,10 @@ from datetime import date, timedelta
 
 from rdflib import URIRef
 
-from reasoner.engine.validate import Vocabulary
 from reasoner.errors import GuidelineError
 from reasoner.input.builder import PatientBuilder
 from reasoner.knowledge.guideline import Guideline
+from reasoner.knowledge.vocabulary import Vocabulary
 from reasoner.namespaces import LBP, RDF, RDFS
 
 __all__ = ["SCENARIOS", "Concepts", "Encounter", "build"]
