@@ -65,7 +65,7 @@ def test_json_ld_compact_document_with_the_project_context() -> None:
         "hasFinding": [
             {
                 "@id": "https://example.org/patient/j/f1",
-                "@type": ["FindingRecord", "lbp:Sciatica"],
+                "@type": ["FindingRecord", "vocab:Sciatica"],
                 "status": "gr:Present",
                 "onset": "2026-03-10",
                 "laterality": "gr:Left",
@@ -89,8 +89,8 @@ def test_blank_node_records_are_given_stable_iris_and_evaluated() -> None:
 @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 <https://example.org/patient/blank> a gr:Patient ; gr:assessedOn "2026-03-22"^^xsd:date ;
-    gr:hasFinding [ a gr:FindingRecord, lbp:Sciatica ; gr:status gr:Present ; gr:onset "2026-03-10"^^xsd:date ] ,
-                  [ a gr:FindingRecord, lbp:SaddleAnaesthesia ; gr:status gr:Present ;
+    gr:hasFinding [ a gr:FindingRecord, vocab:Sciatica ; gr:status gr:Present ; gr:onset "2026-03-10"^^xsd:date ] ,
+                  [ a gr:FindingRecord, vocab:SaddleAnaesthesia ; gr:status gr:Present ;
                     gr:recordedOn "2026-03-22"^^xsd:date ] .
 """
     assert reasoner.check(reasoner.load(text), reasoner.load_guideline()) == []  # used to raise TypeError

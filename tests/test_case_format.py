@@ -16,7 +16,7 @@ from reasoner.authoring.cases import CaseResult, load_case, load_cases, run_case
 from reasoner.authoring.coverage import coverage
 from reasoner.cli import main
 from reasoner.errors import CaseError, InputError
-from reasoner.namespaces import GR, LBP
+from reasoner.namespaces import GR, LBP, VOCAB
 
 NEGATIVES = {
     "bladder": "BladderDysfunction",
@@ -41,10 +41,10 @@ def patient(*, skip: tuple[str, ...] = (), extra: str = "", onset: str = "2026-0
         "@prefix ex: <https://example.org/p/> .",
         '<https://example.org/p> a gr:Patient ; gr:birthDate "1990-01-01"^^xsd:date ;',
         "    gr:hasFinding ex:pain, ex:leg, " + ", ".join(f"ex:{k}" for k in kept) + " .",
-        f'ex:pain a gr:FindingRecord, lbp:LowBackPain ; gr:status gr:Present ; gr:onset "{onset}"^^xsd:date .',
-        "ex:leg a gr:FindingRecord, lbp:RadicularLegPain ; gr:status gr:Absent .",
+        f'ex:pain a gr:FindingRecord, vocab:LowBackPain ; gr:status gr:Present ; gr:onset "{onset}"^^xsd:date .',
+        "ex:leg a gr:FindingRecord, vocab:RadicularLegPain ; gr:status gr:Absent .",
     ]
-    lines += [f"ex:{k} a gr:FindingRecord, lbp:{NEGATIVES[k]} ; gr:status gr:Absent ." for k in kept]
+    lines += [f"ex:{k} a gr:FindingRecord, vocab:{NEGATIVES[k]} ; gr:status gr:Absent ." for k in kept]
     return "\n".join(lines) + "\n" + extra
 
 
@@ -85,7 +85,7 @@ def test_a_case_loads_with_defaults_and_inline_prefixes(tmp_path: Path) -> None:
 def test_patient_file_is_relative_to_the_case(tmp_path: Path) -> None:
     (tmp_path / "patients").mkdir()
     turtle = "@prefix gr: <https://w3id.org/guideline-reasoner/core#> .\n"
-    turtle += "@prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .\n"
+    turtle += "@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .\n"
     turtle += "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n" + patient()
     (tmp_path / "patients" / "p.ttl").write_text(turtle)
     case = load_case(write(tmp_path / "lbp", "from-file", HEAD + "patient_file: ../patients/p.ttl\nmust: [LBP-IMG-02]"))
@@ -244,30 +244,36 @@ def test_kind_and_target_match_concrete_targets_and_classes_of_targets(tmp_path:
         must:
           - {kind: avoid, target: gr:ImagingProcedure}
           - {kind: avoid, target: lbp:LumbarSpineImaging}
-          - {kind: start, target: lbp:NSAID}
-          - {target: lbp:OralNSAID}
+          - {kind: start, target: vocab:NSAID}
+          - {target: vocab:OralNSAID}
           - {kind: educate}
         must_not:
           - {kind: order}
           - {kind: order, target: gr:ImagingProcedure}
-          - {kind: start, target: lbp:Opioid}
-          - {kind: stop, target: lbp:NSAID}
+          - {kind: start, target: vocab:Opioid}
+          - {kind: stop, target: vocab:NSAID}
         """
     )
     assert run(tmp_path, "classes", body).status == "PASS"
-    result = run(tmp_path, "classes-fail", HEAD + "must_not: [{kind: start, target: lbp:NSAID}, {target: gr:Target}]")
-    assert [u.expectation for u in result.failures] == ["{kind: start, target: lbp:NSAID}", "{target: gr:Target}"]
+    result = run(tmp_path, "classes-fail", HEAD + "must_not: [{kind: start, target: vocab:NSAID}, {target: gr:Target}]")
+    assert [u.expectation for u in result.failures] == ["{kind: start, target: vocab:NSAID}", "{target: gr:Target}"]
     assert result.failures[0].actual == "applied: LBP-MED-01"
 
 
 def test_target_members_follow_the_guideline_closure() -> None:
     gl = load_guideline()
-    nsaids = target_members(gl, str(LBP.NSAID))
-    assert {str(LBP.NSAID), str(LBP.OralNSAID), str(LBP.ketorolac), str(LBP.ibuprofen), str(LBP.aspirin)} <= nsaids
-    assert str(LBP.tramadol) not in nsaids
+    nsaids = target_members(gl, str(VOCAB.NSAID))
+    assert {
+        str(VOCAB.NSAID),
+        str(VOCAB.OralNSAID),
+        str(VOCAB.ketorolac),
+        str(VOCAB.ibuprofen),
+        str(VOCAB.aspirin),
+    } <= nsaids
+    assert str(VOCAB.tramadol) not in nsaids
     imaging = target_members(gl, str(GR.ImagingProcedure))
     assert {str(LBP.MRILumbarSpineWithoutContrast), str(LBP.LumbarSpineImaging)} <= imaging
-    assert target_members(gl, str(LBP.ketorolac)) == frozenset({str(LBP.ketorolac)})
+    assert target_members(gl, str(VOCAB.ketorolac)) == frozenset({str(VOCAB.ketorolac)})
 
 
 def test_via_matches_the_classes_of_the_explanation(tmp_path: Path) -> None:
@@ -278,7 +284,7 @@ def test_via_matches_the_classes_of_the_explanation(tmp_path: Path) -> None:
     result = run(tmp_path, "via-fail", HEAD + "must: [{id: LBP-MED-01, via: lbp:SubacuteEpisode}]")
     (unmet,) = result.failures
     (detail,) = unmet.details
-    assert detail.startswith("applied, but not via lbp:SubacuteEpisode: LBP-MED-01 [start lbp:OralNSAID]")
+    assert detail.startswith("applied, but not via lbp:SubacuteEpisode: LBP-MED-01 [start vocab:OralNSAID]")
 
 
 def test_the_case_date_and_jurisdiction_are_used(tmp_path: Path) -> None:
@@ -393,4 +399,4 @@ def test_the_documented_example_is_a_passing_case(tmp_path: Path) -> None:
     path.write_text(example)
     result = run_case(load_case(path))
     assert result.status == "PASS", result.explain()
-    assert [e.text for e in result.case.expectations.must_not] == ["LBP-MED-01", "{kind: start, target: lbp:NSAID}"]
+    assert [e.text for e in result.case.expectations.must_not] == ["LBP-MED-01", "{kind: start, target: vocab:NSAID}"]

@@ -16,7 +16,7 @@ import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import GR, LBP, PROV, RDF
+from reasoner.namespaces import GR, PROV, RDF, VOCAB
 from tests.conftest import ROOT
 
 FHIR_SEED = ROOT / "examples" / "seed-case.fhir.json"
@@ -152,8 +152,8 @@ def test_status_semantics_absent_unknown_present_and_history_items() -> None:
     assert [u.resource for u in patient.unmapped] == ["Condition/error"]
     result = reasoner.recommend(patient)
     missing = {m.finding for m in result.missing}
-    assert str(LBP.SaddleAnaesthesia) in missing and str(LBP.BowelDysfunction) in missing  # unknown stays unknown
-    assert str(LBP.IntravenousDrugUse) not in missing and str(LBP.Fever) not in missing
+    assert str(VOCAB.SaddleAnaesthesia) in missing and str(VOCAB.BowelDysfunction) in missing  # unknown stays unknown
+    assert str(VOCAB.IntravenousDrugUse) not in missing and str(VOCAB.Fever) not in missing
 
 
 def test_medications_procedures_allergies_and_measurements() -> None:
@@ -223,12 +223,12 @@ def test_medications_procedures_allergies_and_measurements() -> None:
         URIRef(base + "MedicationRequest-ibu"),
         URIRef(base + "Procedure-pt"),
     )
-    assert g.value(naproxen, GR.drug) == LBP.naproxen and g.value(naproxen, GR.ongoing) == Literal(True)
+    assert g.value(naproxen, GR.drug) == VOCAB.naproxen and g.value(naproxen, GR.ongoing) == Literal(True)
     assert g.value(naproxen, GR.route) == GR.Oral and float(g.value(naproxen, GR.doseMg)) == 500.0  # type: ignore[arg-type]
-    assert g.value(ibu, GR.drug) == LBP.ibuprofen and str(g.value(ibu, GR.end)) == "2026-03-05"
+    assert g.value(ibu, GR.drug) == VOCAB.ibuprofen and str(g.value(ibu, GR.end)) == "2026-03-05"
     assert g.value(ibu, GR.doseMg) is None  # grams are not milligrams: listed, never converted silently
-    assert g.value(pt, GR.therapy) == LBP.PhysicalTherapy and g.value(pt, GR.response) == GR.NoBenefit
-    assert (URIRef(base + "AllergyIntolerance-aspirin"), RDF.type, LBP.NSAIDHypersensitivity) in g
+    assert g.value(pt, GR.therapy) == VOCAB.PhysicalTherapy and g.value(pt, GR.response) == GR.NoBenefit
+    assert (URIRef(base + "AllergyIntolerance-aspirin"), RDF.type, VOCAB.NSAIDHypersensitivity) in g
     assert float(g.value(URIRef(base + "Observation-egfr"), GR.value)) == 25.0  # type: ignore[arg-type]
     assert [(u.resource, u.reason) for u in patient.unmapped] == [
         ("MedicationRequest/ibu", "dose unit 'g' is not read (mg only)")
@@ -258,7 +258,7 @@ def test_unmapped_codes_are_listed_in_json_and_report_never_dropped() -> None:
     assert "Encounter is not read" in listed["Encounter/e1"]["reason"]
     report = result.to_markdown()
     assert "## Input not used" in report and "http://snomed.info/sct|999999999" in report
-    assert str(LBP.Fever) in {m.finding for m in result.missing}  # an unmapped fever is unknown, not absent
+    assert str(VOCAB.Fever) in {m.finding for m in result.missing}  # an unmapped fever is unknown, not absent
 
 
 def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
@@ -271,7 +271,7 @@ def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
         data="""
         @prefix gr: <https://w3id.org/guideline-reasoner/core#> .
         @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
-        lbp:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] .""",
+        vocab:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] .""",
         format="turtle",
     )
     extended = Guideline(graph, inferred=Graph(), files=(), content_hash="test")
@@ -280,7 +280,7 @@ def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
     assert (
         URIRef("https://ehr.example/fhir/Patient/p1/record/Condition-spasm"),
         RDF.type,
-        LBP.SeverePain,
+        VOCAB.SeverePain,
     ) in patient.graph
 
 

@@ -50,9 +50,9 @@ lines with ""quotes"" inside\"\"\" ,
            "Rückenschmerzen"@de , "douleur lombaire"@fr-CA , "{"long text " * 800}" ;
     n:when "2026-03-22T08:15:30.5+05:30"^^xsd:dateTime , "2026-03-22Z"^^xsd:date ;
     n:flag true , "0"^^xsd:boolean .
-<https://example.org/patient/tricky/weakness> a gr:FindingRecord, lbp:MotorWeakness ; gr:status gr:Present ;
+<https://example.org/patient/tricky/weakness> a gr:FindingRecord, vocab:MotorWeakness ; gr:status gr:Present ;
     gr:mrcGrade "3.70"^^xsd:decimal ; gr:recordedOn "2026-03-22"^^xsd:date .
-<https://example.org/patient/tricky/egfr> a gr:Measurement, lbp:EGFR ;
+<https://example.org/patient/tricky/egfr> a gr:Measurement, vocab:EGFR ;
     gr:value "95.000000000000000000000000001"^^xsd:decimal ; gr:recordedOn "2026-03-22"^^xsd:date .
 """
 

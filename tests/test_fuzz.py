@@ -23,7 +23,7 @@ import reasoner
 from reasoner.errors import CannotEvaluateError, InputError, InvalidPatientError, PatientParseError
 from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import GR, LBP, RDF
+from reasoner.namespaces import GR, RDF, VOCAB
 from reasoner.rdf.oxi import from_ox
 from reasoner.rdf.rdfio import CONTEXT_IRI, serialize
 from reasoner.store.cohort import facts_graph, open_store, patient_graphs, write_guideline, write_patients
@@ -41,11 +41,11 @@ _COMPACT = {
     "@type": "Patient",
     "assessedOn": "2026-03-22",
     "hasFinding": [
-        {"@id": "https://example.org/patient/fuzz/f1", "@type": ["FindingRecord", "lbp:Sciatica"],
+        {"@id": "https://example.org/patient/fuzz/f1", "@type": ["FindingRecord", "vocab:Sciatica"],
          "status": "gr:Present", "onset": "2026-03-10", "laterality": "gr:Left", "mrcGrade": 4.5},
-        {"@type": ["FindingRecord", "lbp:Fever"], "status": "gr:Absent"},
+        {"@type": ["FindingRecord", "vocab:Fever"], "status": "gr:Absent"},
     ],
-    "hasMeasurement": [{"@type": ["gr:Measurement", "lbp:EGFR"], "value": 88, "recordedOn": "2026-03-20"}],
+    "hasMeasurement": [{"@type": ["gr:Measurement", "vocab:EGFR"], "value": 88, "recordedOn": "2026-03-20"}],
 }  # fmt: skip
 SEEDS: dict[str, bytes] = {
     "turtle": serialize(SEED, "turtle").encode(),
@@ -273,7 +273,7 @@ def test_counterexample_identical_blank_records_are_evaluated_quickly() -> None:
         record = BNode()
         graph.add((patient, GR.hasFinding, record))
         graph.add((record, RDF.type, GR.FindingRecord))
-        graph.add((record, RDF.type, LBP.Fever))
+        graph.add((record, RDF.type, VOCAB.Fever))
         graph.add((record, GR.status, GR.Absent))
     started = time.perf_counter()
     result = reasoner.recommend(reasoner.load(graph), guideline=GL)

@@ -319,7 +319,7 @@ INVALID: list[tuple[str, str, str, str]] = [
     (
         "subclass axiom",
         "axiom.ttl",
-        HEAD + "lbp:Fever <http://www.w3.org/2000/01/rdf-schema#subClassOf> lbp:Sciatica .\n",
+        HEAD + "vocab:Fever <http://www.w3.org/2000/01/rdf-schema#subClassOf> vocab:Sciatica .\n",
         "not allowed in patient",
     ),
     ("no patient", "nobody.nt", '<https://example.org/x> <urn:x:n> "y" .\n', "exactly one gr:Patient"),
@@ -470,7 +470,7 @@ def test_a_format_other_than_turtle_n_triples_or_json_ld_is_refused() -> None:
 def test_identical_blank_node_records_are_kept_and_skolemized_in_linear_time() -> None:
     """rdflib's canonical labelling took minutes on 60 identical blank-node findings; each is kept, with its own
     IRI, and the same facts always give the same IRIs."""
-    records = ", ".join(["[ a gr:FindingRecord, lbp:Fever ; gr:status gr:Absent ]"] * 60)
+    records = ", ".join(["[ a gr:FindingRecord, vocab:Fever ; gr:status gr:Absent ]"] * 60)
     text = HEAD + f"<{P}> gr:hasFinding {records} .\n"
     started = time.perf_counter()
     one = skolemize(reasoner.load(text))

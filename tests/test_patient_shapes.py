@@ -16,6 +16,7 @@ from reasoner import InvalidPatientError, PatientParseError, Violation, check, l
 PATIENT = "https://example.org/patient/shape-base"
 EX = PATIENT + "/"
 LBP = "https://w3id.org/guideline-reasoner/lbp#"
+VOCAB = "https://w3id.org/guideline-reasoner/vocab#"
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SH = "http://www.w3.org/ns/shacl#"
@@ -33,13 +34,13 @@ BASE_TTL = f"""@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
     gr:hasExposure ex:naproxen ;
     gr:hasMeasurement ex:egfr .
 
-ex:pain a gr:FindingRecord, lbp:LowBackPain ; gr:status gr:Present ; gr:onset "2026-03-15"^^xsd:date .
-ex:fever a gr:FindingRecord, lbp:Fever ; gr:status gr:Absent .
-ex:weakness a gr:FindingRecord, lbp:MotorWeakness ; gr:status gr:Present ; gr:mrcGrade 4.0 ;
+ex:pain a gr:FindingRecord, vocab:LowBackPain ; gr:status gr:Present ; gr:onset "2026-03-15"^^xsd:date .
+ex:fever a gr:FindingRecord, vocab:Fever ; gr:status gr:Absent .
+ex:weakness a gr:FindingRecord, vocab:MotorWeakness ; gr:status gr:Present ; gr:mrcGrade 4.0 ;
     gr:recordedOn "2026-03-22"^^xsd:date .
-ex:naproxen a gr:MedicationExposure ; gr:drug lbp:naproxen ; gr:route gr:Oral ;
+ex:naproxen a gr:MedicationExposure ; gr:drug vocab:naproxen ; gr:route gr:Oral ;
     gr:start "2026-03-16"^^xsd:date ; gr:end "2026-03-20"^^xsd:date ; gr:response gr:ResponseNotDocumented .
-ex:egfr a gr:Measurement, lbp:EGFR ; gr:value 95.0 ; gr:recordedOn "2026-03-22"^^xsd:date .
+ex:egfr a gr:Measurement, vocab:EGFR ; gr:value 95.0 ; gr:recordedOn "2026-03-22"^^xsd:date .
 """
 
 JSON_PATIENT = "https://example.org/patient/json-base"
@@ -53,16 +54,16 @@ BASE_JSON: dict[str, Any] = {
     "hasFinding": [
         {
             "@id": JSON_PATIENT + "/pain",
-            "@type": ["FindingRecord", "lbp:LowBackPain"],
+            "@type": ["FindingRecord", "vocab:LowBackPain"],
             "status": "gr:Present",
             "onset": "2026-03-15",
         },
-        {"@id": JSON_PATIENT + "/fever", "@type": ["FindingRecord", "lbp:Fever"], "status": "gr:Absent"},
+        {"@id": JSON_PATIENT + "/fever", "@type": ["FindingRecord", "vocab:Fever"], "status": "gr:Absent"},
     ],
     "hasMeasurement": [
         {
             "@id": JSON_PATIENT + "/egfr",
-            "@type": ["Measurement", "lbp:EGFR"],
+            "@type": ["Measurement", "vocab:EGFR"],
             "value": "95.0",
             "recordedOn": "2026-03-22",
         }
@@ -127,11 +128,11 @@ def test_base_json_ld_patient_is_valid(tmp_path: Path) -> None:
 
 # -- one mutation per shape or vocabulary rule -------------------------------------------------------------------
 
-FEVER = "ex:fever a gr:FindingRecord, lbp:Fever ; gr:status gr:Absent ."
+FEVER = "ex:fever a gr:FindingRecord, vocab:Fever ; gr:status gr:Absent ."
 
 CASES = [
     pytest.param(
-        mutate(FEVER, "ex:fever a gr:FindingRecord, lbp:Fever ."),
+        mutate(FEVER, "ex:fever a gr:FindingRecord, vocab:Fever ."),
         EX + "fever",
         "gr:status",
         "a finding needs exactly one status: gr:Present, gr:Absent or gr:Unknown",
@@ -152,7 +153,7 @@ CASES = [
         id="present-without-onset-or-recordedOn",
     ),
     pytest.param(
-        mutate("gr:drug lbp:naproxen ; ", ""),
+        mutate("gr:drug vocab:naproxen ; ", ""),
         EX + "naproxen",
         None,
         "a medication exposure needs exactly one gr:drug (an IRI)",
@@ -201,14 +202,14 @@ CASES = [
         id="egfr-out-of-range",
     ),
     pytest.param(
-        mutate("lbp:Fever ;", "lbp:Nonsense ;"),
+        mutate("vocab:Fever ;", "lbp:Nonsense ;"),
         EX + "fever",
         "rdf:type",
         f"unknown finding class {LBP}Nonsense",
         id="unknown-finding-class",
     ),
     pytest.param(
-        mutate("gr:drug lbp:naproxen", "gr:drug lbp:unobtainium"),
+        mutate("gr:drug vocab:naproxen", "gr:drug lbp:unobtainium"),
         EX + "naproxen",
         "gr:drug",
         f"unknown drug {LBP}unobtainium",
@@ -230,11 +231,11 @@ CASES = [
         id="owl-sameAs",
     ),
     pytest.param(
-        add(f"lbp:LowBackPain <{RDFS}subClassOf> lbp:HistoryOfCancer ."),
-        LBP + "LowBackPain",
+        add(f"vocab:LowBackPain <{RDFS}subClassOf> vocab:HistoryOfCancer ."),
+        VOCAB + "LowBackPain",
         None,
         f"not allowed in patient data (ontology axioms, owl:sameAs, imports and shapes belong to the guideline): "
-        f"{LBP}LowBackPain {RDFS}subClassOf {LBP}HistoryOfCancer",
+        f"{VOCAB}LowBackPain {RDFS}subClassOf {VOCAB}HistoryOfCancer",
         id="rdfs-subClassOf-axiom",
     ),
     pytest.param(
@@ -273,7 +274,7 @@ def test_egfr_range_names_bounds_and_unit(tmp_path: Path) -> None:
 
 
 def test_negative_egfr_is_refused(tmp_path: Path) -> None:
-    # lbp:EGFR declares gr:minValue 0; a negative eGFR is impossible and must be refused like 900.0 is.
+    # vocab:EGFR declares gr:minValue 0; a negative eGFR is impossible and must be refused like 900.0 is.
     error = refused(write(tmp_path, mutate("gr:value 95.0", "gr:value -5.0")))
     find(error.violations, node=EX + "egfr", message="-5.0 is outside 0.0-200.0", path="gr:value")
 

@@ -110,8 +110,8 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("duplicate-identifier", "lbp:LBP-IMG-02", "lbp/recommendations.ttl", ('"LBP-IMG-01"',)),
     ("source-without-citation", "lbp:SRC-GOLDBERG2015", "lbp/module.ttl", ("lbp:SRC-GOLDBERG2015",)),
     ("superseded-cycle", "lbp:LBP-ASSESS-01", "lbp/recommendations.ttl", ("lbp:LBP-REF-02",)),
-    ("malformed-code", "lbp:Sciatica", "lbp/concepts.ttl", ('"23056006"',)),
-    ("malformed-code", "lbp:LowBackPain", "lbp/concepts.ttl", ('"279039007"',)),
+    ("malformed-code", "vocab:Sciatica", "lbp/concepts.ttl", ('"23056006"',)),
+    ("malformed-code", "vocab:LowBackPain", "lbp/concepts.ttl", ('"279039007"',)),
     ("uninferable-class", "lbp:LBP-ASSESS-05", "lbp/recommendations.ttl", ("lbp:NeverAPatient",)),
     ("unused-red-flag", "lbp:UnusedRedFlag", "lbp/concepts.ttl", ("lbp:UnusedRedFlag",)),
     ("deprecated-term-used", "lbp:LBP-IMG-06", "lbp/recommendations.ttl", ("lbp:LBP-MED-07-ACP2007",)),
@@ -143,9 +143,11 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
     edit(copy, "lbp/module.ttl", "lbp:SRC-GOLDBERG2015", r'dcterms:bibliographicCitation\s+"[^"]*"\s*;', "")
     append(copy, recs, "lbp:LBP-REF-02 gr:supersededBy lbp:LBP-ASSESS-01 .")
     append(
-        copy, "lbp/concepts.ttl", 'lbp:Sciatica gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "23056006" ] .'
+        copy,
+        "lbp/concepts.ttl",
+        'vocab:Sciatica gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "23056006" ] .',
     )
-    append(copy, "lbp/concepts.ttl", 'lbp:LowBackPain gr:coding [ gr:system <urn:x> ; gr:code "279039007" ] .')
+    append(copy, "lbp/concepts.ttl", 'vocab:LowBackPain gr:coding [ gr:system <urn:x> ; gr:code "279039007" ] .')
     append(
         copy,
         "lbp/classes.ttl",
@@ -179,23 +181,23 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
 
 
 def test_parse_errors_name_file_and_line(copy: Path) -> None:
-    path = copy / "lbp" / "concepts.ttl"
+    path = copy / "vocabulary" / "concepts.ttl"
     lines = path.read_text().split("\n")
-    broken = next(i for i, line in enumerate(lines) if line.startswith("lbp:Sciatica "))
-    lines[broken] = lines[broken].replace("lbp:Sciatica ", 'lbp:Sciatica "unclosed ', 1)
+    broken = next(i for i, line in enumerate(lines) if line.startswith("vocab:Sciatica "))
+    lines[broken] = lines[broken].replace("vocab:Sciatica ", 'vocab:Sciatica "unclosed ', 1)
     path.write_text("\n".join(lines))
     report = check_guideline(copy)
     (finding,) = report.findings
-    assert finding.check == "parse-error" and finding.file == "ontology/lbp/concepts.ttl"
+    assert finding.check == "parse-error" and finding.file == "ontology/vocabulary/concepts.ttl"
     assert finding.line == broken + 1 and "string" in finding.message
 
 
 def test_owl_nothing_in_the_guideline(copy: Path, one_case: Path) -> None:
-    append(copy, "lbp/concepts.ttl", "lbp:SkeletalMuscleRelaxant rdfs:subClassOf owl:Nothing .")
+    append(copy, "lbp/concepts.ttl", "vocab:SkeletalMuscleRelaxant rdfs:subClassOf owl:Nothing .")
     report = check_guideline(copy, cases=one_case)
-    finding = found(report, "inconsistent-guideline", "lbp:cyclobenzaprine")
+    finding = found(report, "inconsistent-guideline", "vocab:cyclobenzaprine")
     assert finding.value == "owl:Nothing" and "owl:Nothing" in finding.message
-    points_at(finding, copy, "lbp/concepts.ttl", "lbp:cyclobenzaprine")
+    points_at(finding, copy, "lbp/concepts.ttl", "vocab:cyclobenzaprine")
 
 
 @pytest.mark.slow

@@ -64,8 +64,8 @@ def test_patients_reusing_record_iris_are_evaluated_apart() -> None:
     """Two files that reuse the seed case's record IRIs (one with a history of cancer) used to be evaluated in one
     graph, each reading the other's findings: evaluated together, each gets exactly the advice it gets alone."""
     other = SEED.replace("<https://example.org/patient/seed-v02> a", "<https://example.org/patient/other> a").replace(
-        "ex:cancer a gr:FindingRecord, lbp:HistoryOfCancer ; gr:status gr:Absent .",
-        "ex:cancer a gr:FindingRecord, lbp:HistoryOfCancer ; gr:status gr:Present ; "
+        "ex:cancer a gr:FindingRecord, vocab:HistoryOfCancer ; gr:status gr:Absent .",
+        "ex:cancer a gr:FindingRecord, vocab:HistoryOfCancer ; gr:status gr:Present ; "
         'gr:recordedOn "2026-03-01"^^xsd:date .',
     )
     assert other != SEED

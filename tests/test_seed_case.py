@@ -8,7 +8,7 @@ import pytest
 from rdflib import URIRef
 
 import reasoner
-from reasoner.namespaces import GR, LBP, PROV, RDF
+from reasoner.namespaces import GR, LBP, PROV, RDF, VOCAB
 from tests.conftest import SEED
 
 MUST = [
@@ -66,10 +66,10 @@ def test_v02_must_not(seed_json: dict[str, Any]) -> None:
     assert not ids & {"LBP-IMG-01", "LBP-IMG-02", "LBP-IMG-10"}, "no 'no imaging' advice"
     for r in recs:
         target = r["target"]["iri"]
-        assert not (r["kind"] == "start" and target == str(LBP.SystemicCorticosteroid)), "no repeat steroid course"
-        assert not (r["kind"] in ("start", "continue") and target == str(LBP.ketorolac)), "no more ketorolac"
+        assert not (r["kind"] == "start" and target == str(VOCAB.SystemicCorticosteroid)), "no repeat steroid course"
+        assert not (r["kind"] in ("start", "continue") and target == str(VOCAB.ketorolac)), "no more ketorolac"
         assert not (
-            r["kind"] == "continue" and target == str(LBP.PhysicalTherapy) and r["identifier"] != "LBP-NONPHARM-04"
+            r["kind"] == "continue" and target == str(VOCAB.PhysicalTherapy) and r["identifier"] != "LBP-NONPHARM-04"
         )
     steroid = next(r for r in recs if r["identifier"] == "LBP-MED-05")
     assert steroid["kind"] == "avoid"
@@ -89,8 +89,8 @@ def test_v02_missing_cauda_equina_fields(seed_json: dict[str, Any]) -> None:
     assert set(missing) == {
         str(LBP[c]) for c in ("BladderDysfunction", "BowelDysfunction", "SaddleAnaesthesia", "SexualDysfunction")
     }
-    assert str(LBP["LBP-ASSESS-03"]) in missing[str(LBP.SaddleAnaesthesia)]["needed_for"]
-    assert str(LBP["LBP-IMG-01"]) in missing[str(LBP.BladderDysfunction)]["needed_for"]
+    assert str(LBP["LBP-ASSESS-03"]) in missing[str(VOCAB.SaddleAnaesthesia)]["needed_for"]
+    assert str(LBP["LBP-IMG-01"]) in missing[str(VOCAB.BladderDysfunction)]["needed_for"]
 
 
 def test_unknown_is_not_absent_when_documented_negative() -> None:
@@ -98,10 +98,10 @@ def test_unknown_is_not_absent_when_documented_negative() -> None:
         SEED.read_text()
         .replace(
             "ex:bilateral a gr:FindingRecord",
-            "ex:saddle a gr:FindingRecord, lbp:SaddleAnaesthesia ; gr:status gr:Absent .\n"
-            "ex:bladder a gr:FindingRecord, lbp:BladderDysfunction ; gr:status gr:Absent .\n"
-            "ex:bowel a gr:FindingRecord, lbp:BowelDysfunction ; gr:status gr:Absent .\n"
-            "ex:sexual a gr:FindingRecord, lbp:SexualDysfunction ; gr:status gr:Absent .\n"
+            "ex:saddle a gr:FindingRecord, vocab:SaddleAnaesthesia ; gr:status gr:Absent .\n"
+            "ex:bladder a gr:FindingRecord, vocab:BladderDysfunction ; gr:status gr:Absent .\n"
+            "ex:bowel a gr:FindingRecord, vocab:BowelDysfunction ; gr:status gr:Absent .\n"
+            "ex:sexual a gr:FindingRecord, vocab:SexualDysfunction ; gr:status gr:Absent .\n"
             "ex:bilateral a gr:FindingRecord",
         )
         .replace("ex:gi-bleed ;", "ex:gi-bleed, ex:saddle, ex:bladder, ex:bowel, ex:sexual ;")
@@ -120,7 +120,7 @@ def test_cauda_equina_feature_escalates_to_emergency_and_supersedes_urgent() -> 
         SEED.read_text()
         .replace(
             "ex:bilateral a gr:FindingRecord",
-            "ex:retention a gr:FindingRecord, lbp:UrinaryRetention ; gr:status gr:Present ;\n"
+            "ex:retention a gr:FindingRecord, vocab:UrinaryRetention ; gr:status gr:Present ;\n"
             '    gr:onset "2026-03-21"^^xsd:date .\n'
             "ex:bilateral a gr:FindingRecord",
         )

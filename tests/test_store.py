@@ -335,9 +335,9 @@ def test_blank_nodes_are_skolemized_deterministically(tmp_path: Path, guideline:
     @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
     @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
     <https://example.org/patient/blank> a gr:Patient ; gr:assessedOn "2026-05-01"^^xsd:date ;
-        gr:hasFinding [ a gr:FindingRecord, lbp:Sciatica ; gr:status gr:Present ; gr:laterality gr:Left ;
+        gr:hasFinding [ a gr:FindingRecord, vocab:Sciatica ; gr:status gr:Present ; gr:laterality gr:Left ;
                         gr:onset "2026-04-20"^^xsd:date ] ,
-                      [ a gr:FindingRecord, lbp:HistoryOfCancer ; gr:status gr:Absent ] .
+                      [ a gr:FindingRecord, vocab:HistoryOfCancer ; gr:status gr:Absent ] .
     """
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "blank.ttl").write_text(text)
@@ -434,5 +434,5 @@ def test_parameters_are_typed_terms_and_bad_ones_are_refused(small: reasoner.sto
     )
     assert isinstance(built, Graph) and len(built) == 3
     assert set(built.subjects(RDF.type, GR.Patient)) == {p.iri for p in _patients(reasoner.load_guideline())[:3]}
-    rows = query(small, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a lbp:Sciatica } }")
+    rows = query(small, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a vocab:Sciatica } }")
     assert isinstance(rows, Rows) and len(rows) == 1

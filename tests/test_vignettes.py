@@ -25,6 +25,7 @@ from reasoner import PatientBuilder, load_guideline, recommend
 
 DATA = Path(__file__).parent / "data" / "vignettes"
 LBP = "https://w3id.org/guideline-reasoner/lbp#"
+VOCAB = "https://w3id.org/guideline-reasoner/vocab#"
 
 # Evaluation dates: the gr:assessedOn date of each file, passed explicitly so the runs never depend on today.
 AS_OF: dict[str, date] = {
@@ -105,22 +106,22 @@ def guideline_graph() -> Graph:
 
 @pytest.fixture(scope="module")
 def nsaids(guideline_graph: Graph) -> frozenset[str]:
-    family = _family(guideline_graph, LBP + "NSAID")
-    assert {LBP + "ketorolac", LBP + "OralNSAID", LBP + "ibuprofen"} <= family
+    family = _family(guideline_graph, VOCAB + "NSAID")
+    assert {VOCAB + "ketorolac", VOCAB + "OralNSAID", VOCAB + "ibuprofen"} <= family
     return family
 
 
 @pytest.fixture(scope="module")
 def steroids(guideline_graph: Graph) -> frozenset[str]:
-    family = _family(guideline_graph, LBP + "SystemicCorticosteroid")
-    assert LBP + "methylprednisolone" in family
+    family = _family(guideline_graph, VOCAB + "SystemicCorticosteroid")
+    assert VOCAB + "methylprednisolone" in family
     return family
 
 
 @pytest.fixture(scope="module")
 def opioids(guideline_graph: Graph) -> frozenset[str]:
-    family = _family(guideline_graph, LBP + "Opioid")
-    assert LBP + "ImmediateReleaseOpioid" in family
+    family = _family(guideline_graph, VOCAB + "Opioid")
+    assert VOCAB + "ImmediateReleaseOpioid" in family
     return family
 
 
@@ -165,10 +166,10 @@ def v16_assessed() -> Result:
     patient = "<https://example.org/patient/vignette-v16>"
     extra = f"""
 {patient} gr:hasFinding ex:bladder, ex:bowel, ex:saddle, ex:sexual .
-ex:bladder a gr:FindingRecord, lbp:BladderDysfunction ; gr:status gr:Absent .
-ex:bowel a gr:FindingRecord, lbp:BowelDysfunction ; gr:status gr:Absent .
-ex:saddle a gr:FindingRecord, lbp:SaddleAnaesthesia ; gr:status gr:Absent .
-ex:sexual a gr:FindingRecord, lbp:SexualDysfunction ; gr:status gr:Absent .
+ex:bladder a gr:FindingRecord, vocab:BladderDysfunction ; gr:status gr:Absent .
+ex:bowel a gr:FindingRecord, vocab:BowelDysfunction ; gr:status gr:Absent .
+ex:saddle a gr:FindingRecord, vocab:SaddleAnaesthesia ; gr:status gr:Absent .
+ex:sexual a gr:FindingRecord, vocab:SexualDysfunction ; gr:status gr:Absent .
 """
     return _run("v16", (DATA / "v16.ttl").read_text() + extra)
 
@@ -224,7 +225,7 @@ def test_v01_nothing_suppressed_and_no_red_flag_missing(v01: Result) -> None:
     # Every screening red flag is documented negative; only sexual function, which the vignette does not
     # mention, may be reported missing.
     assert _suppressed(v01) == {}
-    assert {m["finding"] for m in v01["missing"]} <= {LBP + "SexualDysfunction"}
+    assert {m["finding"] for m in v01["missing"]} <= {VOCAB + "SexualDysfunction"}
 
 
 # -- V03: cauda equina syndrome --------------------------------------------------------------------------------
@@ -251,7 +252,7 @@ def test_v03_no_weekly_reassessment_as_plan(v03: Result) -> None:
 
 def test_v03_no_outpatient_physiotherapy_or_routine_scheduling(v03: Result) -> None:
     assert _offending(v03, lambda r: r["urgency"] in ("routine", "soon")) == []
-    therapy = {LBP + "PhysicalTherapy", LBP + "NonDrugFirstLineCare"}
+    therapy = {VOCAB + "PhysicalTherapy", LBP + "NonDrugFirstLineCare"}
     assert _offending(v03, lambda r: r["kind"] in ("start", "continue") and r["target"]["iri"] in therapy) == []
     assert sorted(_ids(v03) & {"LBP-FU-03", "LBP-NONPHARM-02", "LBP-NONPHARM-04", "LBP-REF-01"}) == []
 
@@ -272,7 +273,7 @@ def test_v08_no_nsaid_or_ketorolac(v08: Result, nsaids: frozenset[str]) -> None:
 
 def test_v08_avoid_targets_nsaids(v08: Result) -> None:
     med03 = next(r for r in _recs(v08) if r["identifier"] == "LBP-MED-03")
-    assert (med03["kind"], med03["target"]["iri"]) == ("avoid", LBP + "NSAID")
+    assert (med03["kind"], med03["target"]["iri"]) == ("avoid", VOCAB + "NSAID")
 
 
 def test_v08_no_imaging(v08: Result) -> None:
@@ -284,7 +285,7 @@ def test_v08_ace_inhibitor_and_diuretic_are_part_of_the_reason(v08: Result) -> N
     med03 = next(r for r in _recs(v08) if r["identifier"] == "LBP-MED-03")
     because = {f["iri"] for f in med03["because"]}
     assert {f"https://example.org/patient/vignette-v08/{x}" for x in ("ckd", "lisinopril", "furosemide")} <= because
-    assert {LBP + "NSAIDRenalInteractionPatient", LBP + "ACEInhibitor", LBP + "Diuretic"} <= set(med03["via"])
+    assert {LBP + "NSAIDRenalInteractionPatient", VOCAB + "ACEInhibitor", VOCAB + "Diuretic"} <= set(med03["via"])
 
 
 # -- V12: ketorolac beyond 5 days -------------------------------------------------------------------------------
@@ -292,17 +293,17 @@ def test_v08_ace_inhibitor_and_diuretic_are_part_of_the_reason(v08: Result) -> N
 
 def test_v12_stop_ketorolac(v12: Result) -> None:
     med04 = next(r for r in _recs(v12) if r["identifier"] == "LBP-MED-04")
-    assert (med04["kind"], med04["target"]["iri"]) == ("stop", LBP + "ketorolac")
+    assert (med04["kind"], med04["target"]["iri"]) == ("stop", VOCAB + "ketorolac")
 
 
 def test_v12_no_ketorolac_continuation_or_refill(v12: Result) -> None:
-    assert _offending(v12, _targets(["start", "continue"], frozenset({LBP + "ketorolac"}))) == []
+    assert _offending(v12, _targets(["start", "continue"], frozenset({VOCAB + "ketorolac"}))) == []
 
 
 def test_v12_no_ketorolac_with_another_nsaid(v12: Result, nsaids: frozenset[str]) -> None:
     # The oral NSAID of LBP-MED-01 may follow only after ketorolac ends: at most one NSAID start, never ketorolac.
     nsaid_starts = [r for r in _recs(v12) if r["kind"] in ("start", "continue") and r["target"]["iri"] in nsaids]
-    assert [r["target"]["iri"] for r in nsaid_starts] == [LBP + "OralNSAID"]
+    assert [r["target"]["iri"] for r in nsaid_starts] == [VOCAB + "OralNSAID"]
 
 
 def test_v12_no_imaging(v12: Result) -> None:
@@ -314,7 +315,7 @@ def test_v12_no_imaging(v12: Result) -> None:
 
 def test_v16_cauda_equina_fields_reported_missing(v16: Result) -> None:
     missing = {m["finding"] for m in v16["missing"]}
-    fields = {LBP + c for c in ("BladderDysfunction", "BowelDysfunction", "SaddleAnaesthesia", "SexualDysfunction")}
+    fields = {VOCAB + c for c in ("BladderDysfunction", "BowelDysfunction", "SaddleAnaesthesia", "SexualDysfunction")}
     assert missing == fields
 
 

@@ -23,7 +23,7 @@ from reasoner.errors import CaseError, InvalidPatientError, PatientParseError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
-from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS, XSD
+from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS, VOCAB, XSD
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import JURISDICTIONS, recommend
 
@@ -46,7 +46,15 @@ __all__ = [
 
 KINDS = ("order", "refer", "start", "continue", "stop", "avoid", "assess", "reassess", "educate")
 #: Prefixes a case may use in targets, and that inline patient Turtle gets without declaring them.
-PREFIXES = {"gr": str(GR), "lbp": str(LBP), "xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
+PREFIXES = {
+    "gr": str(GR),
+    "lbp": str(LBP),
+    "vocab": str(VOCAB),
+    "xsd": str(XSD),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+}
 _PRELUDE = " ".join(f"@prefix {p}: <{ns}> ." for p, ns in PREFIXES.items()) + "\n"  # one line: line numbers - 1
 _FIELDS = ("name", "description", "as_of", "jurisdiction", "include_drafts", "patient", "patient_file")
 _LISTS = ("must", "must_not", "should_not", "suppressed")

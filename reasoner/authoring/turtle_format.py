@@ -27,7 +27,7 @@ from rdflib.term import Node
 from reasoner._files import write_atomically
 from reasoner.authoring.turtle_scan import Comment, Scan, Statement, scan
 from reasoner.errors import GuidelineError
-from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
+from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SH, SKOS, VOCAB, XSD
 from reasoner.rdf.oxi import from_ox, to_ox
 from reasoner.rdf.rdfio import ReadError, parse_text
 
@@ -39,6 +39,7 @@ FIXED_PREFIXES = {
     "dcterms": str(DCTERMS),
     "gr": str(GR),
     "lbp": str(LBP),
+    "vocab": str(VOCAB),
     "owl": str(OWL),
     "prov": str(PROV),
     "rdf": str(RDF),

@@ -11,7 +11,7 @@
     b.therapy("PhysicalTherapy", start=date(2026, 3, 8), ongoing=True, response="partial")
     result = recommend(b.build())
 
-Concept names are local names in the module namespace (low back pain by default) or full IRIs.
+Concept names are local names in the shared clinical vocabulary (reasoner.namespaces.VOCAB) or full IRIs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from decimal import Decimal
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from reasoner.input.patient import Patient
-from reasoner.namespaces import GR, LBP, RDF, RDFS, XSD
+from reasoner.namespaces import GR, RDF, RDFS, VOCAB, XSD
 
 __all__ = ["PatientBuilder"]
 
@@ -65,11 +65,11 @@ class PatientBuilder:
         birth_date: date | None = None,
         sex: str | None = None,
         assessed_on: date | None = None,
-        module: Namespace = LBP,
+        vocabulary: Namespace = VOCAB,
     ) -> None:
         self.graph = Graph()
         self.iri = URIRef(iri)
-        self.module = module
+        self.vocabulary = vocabulary
         self._count = 0
         self.graph.add((self.iri, RDF.type, GR.Patient))
         if birth_date is not None:
@@ -170,7 +170,7 @@ class PatientBuilder:
     # -- internals -----------------------------------------------------------------------------------------
 
     def _concept(self, name: str) -> URIRef:
-        return URIRef(name) if ":" in name else self.module[name]
+        return URIRef(name) if ":" in name else self.vocabulary[name]
 
     def _record(self, link: URIRef, record_type: URIRef, concept: str) -> URIRef:
         self._count += 1

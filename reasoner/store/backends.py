@@ -29,7 +29,7 @@ from typing import TypeAlias
 import pyoxigraph as ox
 
 from reasoner.errors import QueryError, StoreError
-from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SKOS, XSD
+from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SKOS, VOCAB, XSD
 from reasoner.rdf.bindings import Substitution
 from reasoner.store.lock import WriterLock
 
@@ -39,6 +39,7 @@ __all__ = ["PREFIXES", "Answer", "CohortStore", "EmbeddedStore", "PatientGraphs"
 PREFIXES = {
     "gr": str(GR),
     "lbp": str(LBP),
+    "vocab": str(VOCAB),
     "prov": str(PROV),
     "rdf": str(RDF),
     "rdfs": str(RDFS),

@@ -26,7 +26,7 @@ from reasoner.input.builder import PatientBuilder
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import LBP
+from reasoner.namespaces import VOCAB
 from reasoner.rdf.rdfio import serialize
 from reasoner.synth.scenarios import SCENARIOS, build
 
@@ -102,7 +102,7 @@ def _random_patient(guideline: Guideline, rng: random.Random, iri: str) -> Patie
         b.absent(*sorted(str(f) for f in vocab.red_flag_fields))
     if rng.random() < 0.85:  # most patients present with back or leg pain
         b.finding(
-            str(rng.choice((LBP.LowBackPain, LBP.Sciatica, LBP.RadicularLegPain))),
+            str(rng.choice((VOCAB.LowBackPain, VOCAB.Sciatica, VOCAB.RadicularLegPain))),
             onset=onset,
             laterality=rng.choice((None, "left", "right", "bilateral")),
         )

@@ -20,7 +20,7 @@ from reasoner.errors import GuidelineError
 from reasoner.input.builder import PatientBuilder
 from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import LBP, RDF, RDFS
+from reasoner.namespaces import RDF, RDFS, VOCAB
 
 __all__ = ["SCENARIOS", "Concepts", "Encounter", "build"]
 
@@ -35,34 +35,34 @@ class Concepts:
 
     def _missing(self, kind: str, name: str) -> GuidelineError:
         return GuidelineError(
-            f"synthetic scenario {self.scenario!r} needs the {kind} lbp:{name}, "
+            f"synthetic scenario {self.scenario!r} needs the {kind} vocab:{name}, "
             f"which guideline version {self.gl.version} does not define"
         )
 
     def finding(self, name: str) -> str:
-        if LBP[name] not in self.vocab.findings:
+        if VOCAB[name] not in self.vocab.findings:
             raise self._missing("finding class", name)
-        return str(LBP[name])
+        return str(VOCAB[name])
 
     def drug(self, name: str) -> str:
-        if LBP[name] not in self.vocab.drugs:
+        if VOCAB[name] not in self.vocab.drugs:
             raise self._missing("drug", name)
-        return str(LBP[name])
+        return str(VOCAB[name])
 
     def therapy(self, name: str) -> str:
-        if LBP[name] not in self.vocab.therapies:
+        if VOCAB[name] not in self.vocab.therapies:
             raise self._missing("therapy", name)
-        return str(LBP[name])
+        return str(VOCAB[name])
 
     def measurement(self, name: str) -> str:
-        if LBP[name] not in self.vocab.measurements:
+        if VOCAB[name] not in self.vocab.measurements:
             raise self._missing("measurement class", name)
-        return str(LBP[name])
+        return str(VOCAB[name])
 
     def optional(self, name: str) -> str | None:
         """The finding class `name` when the guideline defines it: for details that enrich a scenario without
         defining it."""
-        return str(LBP[name]) if LBP[name] in self.vocab.findings else None
+        return str(VOCAB[name]) if VOCAB[name] in self.vocab.findings else None
 
     def group(self, name: str) -> list[str]:
         """The local names of the finding classes under the group `name`; none when the guideline lacks it."""
@@ -76,7 +76,7 @@ class Concepts:
 
     def members(self, name: str) -> list[str]:
         """The drugs that belong to the drug class `name` (directly or through a narrower class), sorted."""
-        root = LBP[name]
+        root = VOCAB[name]
         if (root, RDF.type, None) not in self.gl.graph:
             raise self._missing("drug class", name)
         classes = set(self.gl.graph.transitive_subjects(RDFS.subClassOf, root))
