@@ -18,11 +18,13 @@ from reasoner.engine.validate import validate
 from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient, skolemize
-from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
+from reasoner.knowledge.guideline import Guideline, Module, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, PROV, RDF, RDFS
 from reasoner.output.explain import Axioms, Explainer
 from reasoner.output.result import (
     AppliedRecommendation,
+    Conflict,
+    ConflictSide,
     Fact,
     GuidelineInfo,
     Missing,
@@ -147,28 +149,98 @@ class _Assembler:
         self._labels: dict[Node, str] = {}
 
     def build(self, when: date, engine: str, jurisdiction: str) -> Recommendations:
-        recs = sorted(
-            (self._applied(self.gl.recommendations[i], c) for i, c in self.found.applied.items()), key=self._order
-        )
-        sups = sorted(
-            (self._suppressed(self.gl.recommendations[i], by) for i, by in self.found.blocked.items()),
-            key=lambda s: s.identifier,
-        )
-        gl = self.gl
+        in_scope = [
+            m
+            for m in self.gl.guidelines
+            if m.scope is None or (self.patient.iri, _TYPE, URIRef(m.scope)) in self.closed
+        ]
+        applied = {i: self._applied(self.gl.recommendations[i], c) for i, c in self.found.applied.items()}
+        blocked = {i: self._suppressed(self.gl.recommendations[i], by) for i, by in self.found.blocked.items()}
+        conflicts = self._conflicts(applied, blocked)
+        recs = sorted(applied.values(), key=self._order)
+        sups = sorted(blocked.values(), key=lambda s: s.identifier)
+        fields = {f: [m.iri for m in in_scope if f in m.red_flag_fields] for m in in_scope for f in m.red_flag_fields}
+        infos = [_info(m) for m in in_scope]
         return Recommendations(
             patient=str(self.patient.iri),
             as_of=when.isoformat(),
-            guideline=GuidelineInfo(gl.iri, gl.version, gl.version_iri, gl.modified, gl.title, gl.review_status),
+            guideline=infos[0] if infos else _info(self.gl.guidelines[0]),
             engine=engine,
             jurisdiction=jurisdiction,
             headline=self._headline(recs),
             recommendations=recs,
             suppressed=sups,
-            missing=self._missing(recs, sups),
+            missing=self._missing(recs, sups, fields),
             prior_treatments=self._prior_treatments(),
-            derived=self.derived,
+            derived=self._derived_in_scope(fields),
             unmapped=list(self.patient.unmapped),
+            guidelines=infos,
+            conflicts=conflicts,
         )
+
+    def _conflicts(self, applied: dict[str, AppliedRecommendation], blocked: dict[str, Suppressed]) -> list[Conflict]:
+        """Pairs of applied recommendations of different modules whose actions oppose on overlapping targets.
+        A declared rule (gr:ConflictRule) resolves one: the yielding recommendation moves from `applied` to
+        `blocked`, suppressed by the prevailing one; an undeclared conflict leaves both given."""
+        gl, out = self.gl, []
+        for a_id, a in sorted(applied.items()):
+            for b_id, b in sorted(applied.items()):
+                if a.module == b.module or b.kind not in gl.opposes.get(a.kind, ()):
+                    continue
+                if not gl.overlap(a.target.iri, b.target.iri):
+                    continue
+                rule = next(
+                    (
+                        r
+                        for r in gl.conflict_rules
+                        if a.kind in r.prevailing and b.kind in r.yielding and r.module in (None, a.module)
+                    ),
+                    None,
+                )
+                out.append(
+                    Conflict(
+                        self._side(a_id, a),
+                        self._side(b_id, b),
+                        rule.iri if rule else None,
+                        rule.label if rule else None,
+                        a_id if rule else None,
+                    )
+                )
+        for conflict in out:
+            if conflict.prevailing is None:
+                continue
+            loser = conflict.second.id
+            if loser in applied:
+                spec = gl.recommendations[loser]
+                del applied[loser]
+                blocked[loser] = Suppressed(
+                    spec.iri, spec.identifier, spec.label, spec.kind, [conflict.first.id],
+                    [gl.recommendations[conflict.first.id].identifier], list(conflict.first.because),
+                    spec.module, gl.module(spec.module).version_iri,
+                )  # fmt: skip
+        return out
+
+    def _side(self, iri: str, rec: AppliedRecommendation) -> ConflictSide:
+        return ConflictSide(
+            iri, rec.identifier, rec.label, rec.kind, rec.target.iri, rec.module, rec.module_version,
+            rec.strength, rec.quality, rec.rating, list(rec.because), list(rec.via),
+        )  # fmt: skip
+
+    def _derived_in_scope(self, fields: dict[str, list[str]]) -> Graph:
+        """What the feature rules derived, without the unknown records of red flags no module in scope asks about
+        (every module's fields get one, since scope is known only after reasoning)."""
+        drop = {
+            s
+            for s in self.derived.subjects(_TYPE, GR.ImpliedUnknown)
+            if not any(str(t) in fields for t in self.derived.objects(s, _TYPE))
+        }
+        if not drop:
+            return self.derived
+        out = Graph()
+        for s, p, o in self.derived:
+            if s not in drop and o not in drop:
+                out.add((s, p, o))
+        return out
 
     def _order(self, rec: AppliedRecommendation) -> tuple[int, bool, int, str]:
         """Most urgent first; at the same urgency, orders and referrals before the rest; then by grade."""
@@ -185,6 +257,8 @@ class _Assembler:
         target = URIRef(spec.target)
         patient_label, patient_explanation = self._patient_text(URIRef(spec.iri))
         return AppliedRecommendation(
+            module=spec.module,
+            module_version=self.gl.module(spec.module).version_iri,
             id=spec.iri,
             identifier=spec.identifier,
             label=spec.label,
@@ -236,15 +310,21 @@ class _Assembler:
             self.gl.recommendations[b].identifier if b in self.gl.recommendations else self.gl.label(URIRef(b))
             for b in by
         ]
-        return Suppressed(spec.iri, spec.identifier, spec.label, spec.kind, by, labels, [self._fact(n) for n in facts])
+        return Suppressed(
+            spec.iri, spec.identifier, spec.label, spec.kind, by, labels, [self._fact(n) for n in facts],
+            spec.module, self.gl.module(spec.module).version_iri,
+        )  # fmt: skip
 
-    def _missing(self, recs: list[AppliedRecommendation], sups: list[Suppressed]) -> list[Missing]:
+    def _missing(
+        self, recs: list[AppliedRecommendation], sups: list[Suppressed], owners: dict[str, list[str]]
+    ) -> list[Missing]:
+        """Red-flag fields recorded unknown, of the modules the patient is in scope of (`owners`: field -> them)."""
         out = []
         g = self.closed
         for record in sorted(g.objects(self.patient.iri, GR.hasFinding), key=str):
             if (record, GR.status, GR.Unknown) not in g:
                 continue
-            fields = [t for t in self._asserted_types(record) if (t, RDFS.subClassOf, GR.RedFlag) in self.gl.graph]
+            fields = [t for t in self._asserted_types(record) if str(t) in owners]
             if not fields:
                 continue
             iri = str(record)
@@ -253,7 +333,7 @@ class _Assembler:
                 | {s.id for s in sups if any(f.iri == iri for f in s.because)}
             )
             plain = _opt_str(self.gl.graph.value(fields[0], GR.patientLabel))
-            out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri, plain))
+            out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri, plain, owners[str(fields[0])]))
         return sorted(out, key=lambda m: m.label)
 
     def _headline(self, recs: list[AppliedRecommendation]) -> str:
@@ -372,6 +452,12 @@ class _Assembler:
             unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
             return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"
         return kinds
+
+
+def _info(module: Module) -> GuidelineInfo:
+    return GuidelineInfo(
+        module.iri, module.version, module.version_iri, module.modified, module.title, module.review_status
+    )
 
 
 def _opt_str(value: Node | None) -> str | None:

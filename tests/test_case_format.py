@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reasoner import load_guideline
-from reasoner.authoring.cases import CaseResult, load_case, load_cases, run_case, target_members
+from reasoner.authoring.cases import CaseResult, load_case, load_cases, run_case
 from reasoner.authoring.coverage import coverage
 from reasoner.cli import main
 from reasoner.errors import CaseError, InputError
@@ -262,7 +262,7 @@ def test_kind_and_target_match_concrete_targets_and_classes_of_targets(tmp_path:
 
 def test_target_members_follow_the_guideline_closure() -> None:
     gl = load_guideline()
-    nsaids = target_members(gl, str(VOCAB.NSAID))
+    nsaids = gl.members(str(VOCAB.NSAID))
     assert {
         str(VOCAB.NSAID),
         str(VOCAB.OralNSAID),
@@ -271,9 +271,9 @@ def test_target_members_follow_the_guideline_closure() -> None:
         str(VOCAB.aspirin),
     } <= nsaids
     assert str(VOCAB.tramadol) not in nsaids
-    imaging = target_members(gl, str(GR.ImagingProcedure))
+    imaging = gl.members(str(GR.ImagingProcedure))
     assert {str(LBP.MRILumbarSpineWithoutContrast), str(LBP.LumbarSpineImaging)} <= imaging
-    assert target_members(gl, str(VOCAB.ketorolac)) == frozenset({str(VOCAB.ketorolac)})
+    assert gl.members(str(VOCAB.ketorolac)) == frozenset({str(VOCAB.ketorolac)})
 
 
 def test_via_matches_the_classes_of_the_explanation(tmp_path: Path) -> None:

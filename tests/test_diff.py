@@ -145,7 +145,7 @@ def test_impact_on_a_cohort_store(tmp_path: Path) -> None:
         ROOT / "tests" / "data" / "vignettes" / "v05.ttl",
     ]
     store = tmp_path / "cohort.db"
-    summary = batch(patients, store, guideline_root=old)
+    summary = batch(patients, store, guidelines=(old,))
     assert summary.done == 3
     edit(new, "lbp/recommendations.ttl", "lbp:LBP-IMG-04", r"gr:reviewStatus\s+gr:Approved", "gr:reviewStatus gr:Draft")
     result = diff_guidelines(old, new, impact=store)

@@ -75,7 +75,9 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
     second = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl2)}  # type: ignore[union-attr]
     store_path = tmp / "store"
     for root in (None, tmp / "variant"):
-        summary = batch([tmp / "cohort"], store_path, guideline_root=root, cache_root=tmp / "cache" if root else None)
+        summary = batch(
+            [tmp / "cohort"], store_path, guidelines=(root,) if root else (), cache_root=tmp / "cache" if root else None
+        )
         assert (summary.done, summary.invalid) == (COHORT, [])
     store = open_store(store_path, read_only=True)
     yield Cohort(

@@ -11,12 +11,11 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from reasoner.engine.validate import check
 from reasoner.errors import CaseError, InvalidPatientError, PatientParseError
@@ -41,7 +40,6 @@ __all__ = [
     "load_cases",
     "run_case",
     "run_cases",
-    "target_members",
 ]
 
 KINDS = ("order", "refer", "start", "continue", "stop", "avoid", "assess", "reassess", "educate")
@@ -77,7 +75,7 @@ class Expectation:
         return (
             (self.identifier is None or spec.identifier == self.identifier)
             and (self.kind is None or spec.kind == self.kind)
-            and (self.target is None or spec.target in target_members(guideline, self.target))
+            and (self.target is None or spec.target in guideline.members(self.target))
         )
 
     def matches(self, rec: AppliedRecommendation, guideline: Guideline) -> bool:
@@ -356,20 +354,6 @@ class _Reader:
 
 
 # -- running ---------------------------------------------------------------------------------------------------
-
-
-@cache
-def _closure(gl: Guideline) -> Graph:
-    return gl.closure()
-
-
-@cache
-def target_members(gl: Guideline, iri: str) -> frozenset[str]:
-    """`iri`, its subclasses and every individual typed with one of them in the guideline's OWL 2 RL closure."""
-    g, root = _closure(gl), URIRef(iri)
-    classes = {root, *g.transitive_subjects(RDFS.subClassOf, root)}
-    members = {s for c in classes for s in g.subjects(RDF.type, c)}
-    return frozenset(str(x) for x in classes | members if isinstance(x, URIRef))
 
 
 def run_cases(path: str | Path, *, guideline: Guideline | None = None) -> list[CaseResult]:

@@ -29,7 +29,8 @@ from reasoner.authoring.turtle_format import FIXED_PREFIXES
 from reasoner.errors import GuidelineError, InputError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient
-from reasoner.knowledge.guideline import Guideline, RecommendationSpec, guideline_files, load_guideline, read_asserted
+from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline, read_asserted
+from reasoner.knowledge.modules import select
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
 from reasoner.pipeline import recommend_many
 from reasoner.store.cohort import CATALOGUE, derived_graph, facts_graph, open_store, query
@@ -257,10 +258,9 @@ def guideline_at(spec: str | Path, *, repo: Path | None = None, path: str = "ont
 def _read(root: Path) -> Guideline:
     """The guideline's asserted triples and lookups, without its OWL 2 RL closure (compiling it takes seconds, and
     comparing versions needs only what was written; evaluating patients, for the impact, loads it in full)."""
-    files = guideline_files(root)
-    if not files:
-        raise GuidelineError(f"{root}: no .ttl guideline files found")
-    return Guideline(read_asserted(files), inferred=Graph(), files=files, content_hash="")
+    chosen = select([root])
+    graphs = [read_asserted([chosen.core]), *(read_asserted(m.files) for m in chosen.modules)]
+    return Guideline(graphs, inferred=Graph(), selection=chosen, content_hash="")
 
 
 def _git(where: Path, *args: str, check: bool = True) -> str:

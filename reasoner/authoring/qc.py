@@ -36,7 +36,8 @@ from reasoner.engine.owl2rl import TBox
 from reasoner.engine.shapes import CompiledShapes
 from reasoner.errors import GuidelineError, ReasonerError
 from reasoner.input.patient import skolemize
-from reasoner.knowledge.guideline import Guideline, guideline_files, load_guideline
+from reasoner.knowledge.guideline import Guideline, load_guideline
+from reasoner.knowledge.modules import select
 from reasoner.knowledge.queries import header_fields
 from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.rdf.oxi import from_ox, to_quads
@@ -202,9 +203,7 @@ def check_guideline(
     Without `reasoning`, only the queries and shapes run (under a second): the guideline is not loaded in the
     reasoner, and neither it nor the test-case patients are checked for consistency."""
     base = (root or data_dir("ontology")).resolve()
-    files = guideline_files(base)
-    if not files:
-        raise GuidelineError(f"{base}: no .ttl guideline files found")
+    files = select([base]).files
     known = checks()
     profile = dict(profile or {})
     unknown = sorted(set(profile) - set(known) - set(_BUILT_IN))

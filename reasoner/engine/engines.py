@@ -25,7 +25,7 @@ from reasoner.errors import ReasonerError
 from reasoner.input.patient import Patient
 from reasoner.knowledge.closure import expand_with_owlrl
 from reasoner.knowledge.guideline import Guideline
-from reasoner.knowledge.queries import feature_rules, rule_query
+from reasoner.knowledge.queries import rule_query
 from reasoner.namespaces import GR, RDF, XSD
 from reasoner.rdf.index import Triple
 from reasoner.rdf.oxi import from_ox, substitute, to_quads
@@ -115,7 +115,7 @@ class OwlrlEngine:
         work += patient.graph
         derived = Graph()
         binding = {"asOf": Literal(as_of.isoformat(), datatype=XSD.date)}
-        for rule in feature_rules():
+        for rule in gl.feature_rules:
             rows = cast(Iterable[Triple], work.query(rule.prepared, initBindings=binding))
             for triple in [t for t in rows if t not in work]:
                 work.add(triple)
@@ -203,7 +203,7 @@ class CompiledEngine:
             store.extend(to_quads(asserted, work))
             derived: set[Triple] = set()
             as_of_literal = Literal(as_of.isoformat(), datatype=XSD.date)
-            for rule in feature_rules():
+            for rule in gl.feature_rules:
                 query = substitute(rule.text, {"asOf": as_of_literal})
                 made = cast(Iterable[ox.Triple], store.query(query, default_graph=[c.ASSERTED, work]))
                 triples = {(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in made}

@@ -29,6 +29,7 @@ class _Entry:
     superseded_by: tuple[str, ...]
     ranks: tuple[float, ...]
     jurisdictions: frozenset[str]
+    scopes: tuple[str, ...]  # the gr:scope of every module it is gr:partOf: the patient must be in each
 
     def admitted(self, min_rank: int, jurisdiction: str) -> bool:
         """The rank and jurisdiction FILTERs of the rules."""
@@ -36,10 +37,14 @@ class _Entry:
             return False
         return jurisdiction == _INTERNATIONAL or not self.jurisdictions or jurisdiction in self.jurisdictions
 
+    def in_scope(self, classes: set[str]) -> bool:
+        return all(s in classes for s in self.scopes)
+
     def applies_unsuperseded(self, classes: set[str], min_rank: int, jurisdiction: str) -> bool:
         """Admitted, eligible and not excluded: what a superseding recommendation must be to block another."""
         return (
             self.admitted(min_rank, jurisdiction)
+            and self.in_scope(classes)
             and any(e in classes for e in self.eligibility)
             and not any(x in classes for x in self.exclusions)
         )
@@ -76,6 +81,9 @@ class RuleTable:
                 superseded_by=objects(s, GR.supersededBy),
                 ranks=tuple(r for r in ranks if r is not None),
                 jurisdictions=frozenset(objects(s, GR.jurisdiction)),
+                scopes=tuple(
+                    sorted({str(c) for m in closure.objects(s, GR.partOf) for c in closure.objects(m, GR.scope)})
+                ),
             )
         self._recommendations = sorted((e for e in self._entries.values() if e.is_recommendation), key=lambda e: e.iri)
 
@@ -87,7 +95,7 @@ class RuleTable:
         applied: dict[str, list[str]] = {}
         blocked: dict[str, list[str]] = {}
         for entry in self._recommendations:
-            if not entry.admitted(min_rank, jurisdiction):
+            if not entry.admitted(min_rank, jurisdiction) or not entry.in_scope(classes):
                 continue
             eligible = [e for e in entry.eligibility if e in classes]
             if not eligible:

@@ -1,25 +1,30 @@
-"""The guideline: every Turtle file under ontology/, read once per content hash, with lookups for reporting."""
+"""The guideline: the core and a set of modules (reasoner.knowledge.modules), read once per content hash, with
+lookups for reporting and what each module declares (its version, scope, red-flag fields, feature rules)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import owlrl
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
 from reasoner.knowledge import cache as _cache
 from reasoner.knowledge.closure import owl_rl_closure
+from reasoner.knowledge.modules import ModuleDir, Selection, select
+from reasoner.knowledge.queries import RuleQuery, core_feature_files, read_query
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
 from reasoner.rdf.index import TripleIndex
 from reasoner.rdf.rdfio import ReadError, parse_file
 
-__all__ = ["Evidence", "Guideline", "RecommendationSpec", "SourceSpec", "load_guideline"]
+__all__ = ["Evidence", "Guideline", "Module", "RecommendationSpec", "SourceSpec", "load_guideline"]
+
+VANN = Namespace("http://purl.org/vocab/vann/")
 
 
 @dataclass(frozen=True)
@@ -72,33 +77,149 @@ class RecommendationSpec:
     evidence: tuple[Evidence, ...]
     review_status: str
     project_defined: tuple[str, ...]
+    module: str
 
     @property
     def primary(self) -> Evidence | None:
         return self.evidence[0] if self.evidence else None
 
 
-class Guideline:
-    """The asserted guideline graph (all modules plus the core) and lookups derived from it."""
+@dataclass(frozen=True)
+class Module:
+    """One loaded module: a guideline (a gr:Guideline, with a scope) or a vocabulary it imports."""
 
-    def __init__(self, graph: Graph, *, inferred: Graph, files: tuple[Path, ...], content_hash: str) -> None:
-        self.graph = graph
+    iri: str
+    version_iri: str
+    version: str
+    modified: str
+    title: str
+    review_status: str
+    is_guideline: bool
+    scope: str | None  # the class of patients the module applies to (gr:scope); None: every patient
+    directory: Path
+    prefix: str | None  # vann:preferredNamespacePrefix and vann:preferredNamespaceUri
+    namespace: str | None
+    red_flag_fields: frozenset[str]  # the findings this module asserts to be red flags (direct gr:RedFlag subclasses)
+
+
+@dataclass(frozen=True)
+class ConflictRule:
+    """How a conflict between two modules' recommendations resolves (gr:ConflictRule)."""
+
+    iri: str
+    label: str
+    prevailing: frozenset[str]  # action kinds (notations)
+    yielding: frozenset[str]
+    module: str | None  # the module whose recommendations prevail; None: any module's
+
+
+class Guideline:
+    """The core and the loaded modules: their asserted graph, each module's own graph, and lookups."""
+
+    def __init__(self, graphs: list[Graph], *, inferred: Graph, selection: Selection, content_hash: str) -> None:
+        if len(graphs) != 1 + len(selection.modules):
+            raise GuidelineError("compiled guideline does not match its modules: recompile (clear the cache)")
+        self.graph = Graph()
+        for part in graphs:
+            self.graph += part
         self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
         self._labels: dict[Node, str] = {}
         self._closure_index: TripleIndex | None = None
-        self.files = files
+        self.selection = selection
+        self.files = selection.files
         self.content_hash = content_hash
-        modules = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
-        if len(modules) != 1:
-            raise GuidelineError(f"expected exactly one gr:Guideline module, found {len(modules)}")
-        self.iri = str(modules[0])
-        self.version_iri = _one_str(graph, modules[0], OWL.versionIRI)
-        self.version = _one_str(graph, modules[0], OWL.versionInfo)
-        self.modified = _one_str(graph, modules[0], DCTERMS.modified)
-        self.title = self.label(modules[0])
-        self.review_status = self.notation(graph.value(modules[0], GR.reviewStatus))
-        self.sources = {str(s): self._source(s) for s in graph.subjects(RDF.type, GR.Source)}
-        self.recommendations = {str(r): self._recommendation(r) for r in graph.subjects(RDF.type, GR.Recommendation)}
+        self.modules = tuple(self._module(d, g) for d, g in zip(selection.modules, graphs[1:], strict=True))
+        self.guidelines = tuple(m for m in self.modules if m.is_guideline)
+        if not self.guidelines:
+            raise GuidelineError("no guideline module loaded: a module directory declaring a gr:Guideline is needed")
+        first = self.guidelines[0]  # what a single-guideline caller sees as "the" guideline
+        self.iri, self.version_iri, self.version = first.iri, first.version_iri, first.version
+        self.modified, self.title, self.review_status = first.modified, first.title, first.review_status
+        self.sources = {str(s): self._source(s) for s in self.graph.subjects(RDF.type, GR.Source)}
+        self.recommendations = {
+            str(r): self._recommendation(r) for r in self.graph.subjects(RDF.type, GR.Recommendation)
+        }
+        self.opposes = {
+            self.notation(kind): frozenset(self.notation(o) for o in self.graph.objects(kind, GR.opposes))
+            for kind in self.graph.subjects(GR.opposes, None)
+        }
+        self.conflict_rules = tuple(
+            ConflictRule(
+                iri=str(rule),
+                label=self.label(rule),
+                prevailing=frozenset(self.notation(k) for k in self.graph.objects(rule, GR.prevailingAction)),
+                yielding=frozenset(self.notation(k) for k in self.graph.objects(rule, GR.yieldingAction)),
+                module=_opt(self.graph.value(rule, GR.prevailingModule)),
+            )
+            for rule in sorted(self.graph.subjects(RDF.type, GR.ConflictRule), key=str)
+        )
+        self._members: dict[str, frozenset[str]] = {}
+        self.feature_rules: tuple[RuleQuery, ...] = tuple(
+            read_query(path)
+            for path in sorted(
+                (*core_feature_files(), *(f for d in selection.modules for f in d.features)), key=lambda p: p.name
+            )
+        )
+
+    def members(self, iri: str) -> frozenset[str]:
+        """`iri`, its subclasses and every individual typed with one of them, in the guideline's closure."""
+        found = self._members.get(iri)
+        if found is None:
+            index, root = self.closure_index(), URIRef(iri)
+            classes = {root, *index.subjects(RDFS.subClassOf, root)}
+            individuals = {s for c in classes for s in index.subjects(RDF.type, c)}
+            found = self._members[iri] = frozenset(str(x) for x in classes | individuals if isinstance(x, URIRef))
+        return found
+
+    def overlap(self, a: str, b: str) -> bool:
+        """Two targets overlap when one is the other or falls under it (a drug in a drug class, a narrower class)."""
+        return a in self.members(b) or b in self.members(a)
+
+    def module(self, iri: str) -> Module:
+        return next(m for m in self.modules if m.iri == iri)
+
+    def prefixes(self) -> dict[str, str]:
+        """The namespace prefixes the core and the loaded modules declare (vann), for case files, queries and
+        output."""
+        out = {}
+        for node in sorted(self.graph.subjects(RDF.type, OWL.Ontology), key=str):
+            prefix, namespace = (
+                self.graph.value(node, VANN.preferredNamespacePrefix),
+                self.graph.value(node, VANN.preferredNamespaceUri),
+            )
+            if prefix is not None and namespace is not None:
+                out[str(prefix)] = str(namespace)
+        return out
+
+    def _module(self, where: ModuleDir, graph: Graph) -> Module:
+        node = URIRef(where.iri)
+        declared = [s for s in graph.subjects(RDF.type, GR.Guideline) if isinstance(s, URIRef)]
+        if declared not in ([], [node]):
+            raise GuidelineError(
+                f"{where.path}: a module declares one gr:Guideline, its own ontology <{where.iri}>; found "
+                + ", ".join(f"<{s}>" for s in declared)
+            )
+        status = graph.value(node, GR.reviewStatus)
+        scope = graph.value(node, GR.scope)
+        prefix, namespace = (
+            graph.value(node, VANN.preferredNamespacePrefix),
+            graph.value(node, VANN.preferredNamespaceUri),
+        )
+        fields = frozenset(str(f) for f in graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
+        return Module(
+            iri=where.iri,
+            version_iri=_one_str(graph, node, OWL.versionIRI),
+            version=_one_str(graph, node, OWL.versionInfo),
+            modified=_one_str(graph, node, DCTERMS.modified),
+            title=str(graph.value(node, RDFS.label) or where.iri),
+            review_status=self.notation(status) if status is not None else "draft",
+            is_guideline=bool(declared),
+            scope=str(scope) if scope is not None else None,
+            directory=where.path,
+            prefix=str(prefix) if prefix is not None else None,
+            namespace=str(namespace) if namespace is not None else None,
+            red_flag_fields=fields,
+        )
 
     def closure(self) -> Graph:
         """The guideline's own OWL 2 RL closure: asserted plus inferred triples, blank nodes shared."""
@@ -211,6 +332,13 @@ class Guideline:
         within = g.value(node, GR.withinHours)
         evidence = sorted((self._evidence(e) for e in g.objects(node, GR.evidence)), key=lambda e: (e.order, e.iri))
         status = g.value(node, GR.reviewStatus)
+        modules = sorted(str(m) for m in g.objects(node, GR.partOf))
+        guidelines = {m.iri for m in self.guidelines}
+        if len(modules) != 1 or modules[0] not in guidelines:
+            raise GuidelineError(
+                f"recommendation {node} needs gr:partOf exactly one loaded guideline module "
+                f"({', '.join(sorted(guidelines))}); found {', '.join(modules) or 'none'}"
+            )
         return RecommendationSpec(
             iri=str(node),
             identifier=str(g.value(node, DCTERMS.identifier) or self.label(node)),
@@ -232,6 +360,7 @@ class Guideline:
             evidence=tuple(evidence),
             review_status=self.notation(status) if status is not None else "draft",
             project_defined=tuple(sorted(str(p) for p in g.objects(node, GR.projectDefined))),
+            module=modules[0],
         )
 
 
@@ -246,28 +375,22 @@ def _one_str(graph: Graph, node: Node, prop: URIRef) -> str:
     return str(value.toPython()) if isinstance(value, Literal) else str(value)
 
 
-def guideline_files(root: Path) -> tuple[Path, ...]:
-    return tuple(sorted(p for p in root.rglob("*.ttl") if p.is_file()))
-
-
-def load_guideline(root: Path | None = None, *, cache_root: Path | None = None) -> Guideline:
-    """Load the guideline under `root` (default: the bundled ontology/) with its OWL 2 RL closure.
+def load_guideline(*paths: Path | str, cache_root: Path | None = None) -> Guideline:
+    """Load the core and the modules under `paths` (default: $REASONER_GUIDELINES, else every bundled module),
+    with what they import, and their OWL 2 RL closure.
 
     Cached in memory and on disk (reasoner.knowledge.cache) by the files' content hash: a changed file is recompiled.
     """
-    base = (root or data_dir("ontology")).resolve()
-    files = guideline_files(base)
-    if not files:
-        raise GuidelineError(f"{base}: no .ttl guideline files found")
+    chosen = select(paths)
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(base)).encode())
+    for path in chosen.content_files():
+        digest.update(f"{path.parent.name}/{path.name}".encode())
         digest.update(path.read_bytes())
     digest.update(f"owlrl {owlrl.__version__}".encode())
-    return _load(files, digest.hexdigest(), cache_root)
+    return _load(chosen, digest.hexdigest(), cache_root)
 
 
-def read_asserted(files: tuple[Path, ...]) -> Graph:
+def read_asserted(files: Iterable[Path]) -> Graph:
     """The guideline files parsed into one graph (no closure); a file that cannot be read is a GuidelineError."""
     asserted = Graph()
     for path in files:
@@ -279,12 +402,15 @@ def read_asserted(files: tuple[Path, ...]) -> Graph:
 
 
 @cache
-def _load(files: tuple[Path, ...], content_hash: str, cache_root: Path | None) -> Guideline:
+def _load(chosen: Selection, content_hash: str, cache_root: Path | None) -> Guideline:
     cached = _cache.read(content_hash, root=cache_root)
     if cached is not None:
-        asserted, inferred = cached
+        graphs, inferred = cached
     else:
-        asserted = read_asserted(files)
-        inferred = owl_rl_closure(asserted)
-        _cache.write(content_hash, asserted, inferred, root=cache_root)
-    return Guideline(asserted, inferred=inferred, files=files, content_hash=content_hash)
+        graphs = [read_asserted([chosen.core]), *(read_asserted(m.files) for m in chosen.modules)]
+        union = Graph()
+        for part in graphs:
+            union += part
+        inferred = owl_rl_closure(union)
+        _cache.write(content_hash, graphs, inferred, root=cache_root)
+    return Guideline(graphs, inferred=inferred, selection=chosen, content_hash=content_hash)

@@ -17,7 +17,7 @@ from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError, QueryError
 from reasoner.rdf.sparql_guard import guard
 
-__all__ = ["RuleQuery", "feature_rules", "header_fields", "rule_query"]
+__all__ = ["RuleQuery", "core_feature_files", "header_fields", "read_query", "rule_query"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class RuleQuery:
         return prepareQuery(self.text)
 
 
-def _read(path: Path) -> RuleQuery:
+def read_query(path: Path) -> RuleQuery:
     """The query file, refused (GuidelineError naming it) when it does what no query may, such as SERVICE."""
     text = path.read_text(encoding="utf-8")
     try:
@@ -42,14 +42,14 @@ def _read(path: Path) -> RuleQuery:
     return RuleQuery(name=path.stem, path=path, text=text)
 
 
-@cache
-def feature_rules() -> tuple[RuleQuery, ...]:
-    return tuple(_read(p) for p in sorted((data_dir("queries") / "features").glob("*.rq")))
+def core_feature_files() -> tuple[Path, ...]:
+    """The feature rules every module shares (queries/features/*.rq); a module adds its own (features/*.rq)."""
+    return tuple(sorted((data_dir("queries") / "features").glob("*.rq")))
 
 
 @cache
 def rule_query(name: str) -> RuleQuery:
-    return _read(data_dir("queries") / "rules" / f"{name}.rq")
+    return read_query(data_dir("queries") / "rules" / f"{name}.rq")
 
 
 _FIELD = re.compile(r"^#\s*([A-Z][a-z]+):\s*(.*)$")

@@ -116,11 +116,15 @@ class AppliedRecommendation:
     # recommendation is for clinicians only (gr:clinicianOnly) or has none.
     patient_label: str | None = None
     patient_explanation: str | None = None
+    module: str = ""  # the guideline module it belongs to, and that module's version IRI
+    module_version: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "identifier": self.identifier,
+            "module": self.module,
+            "module_version": self.module_version,
             "label": self.label,
             "kind": self.kind,
             "target": self.target.to_json(),
@@ -149,11 +153,15 @@ class Suppressed:
     by: list[str]
     by_labels: list[str]
     because: list[Fact]
+    module: str = ""
+    module_version: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "identifier": self.identifier,
+            "module": self.module,
+            "module_version": self.module_version,
             "label": self.label,
             "kind": self.kind,
             "by": list(self.by),
@@ -169,9 +177,70 @@ class Missing:
     needed_for: list[str]
     record: str
     patient_label: str | None = None  # the finding in plain language (gr:patientLabel), for the patient version
+    modules: list[str] = field(default_factory=list)  # the modules that treat the finding as a red flag
 
     def to_json(self) -> dict[str, Any]:
-        return {"finding": self.finding, "label": self.label, "needed_for": list(self.needed_for)}
+        return {
+            "finding": self.finding,
+            "label": self.label,
+            "needed_for": list(self.needed_for),
+            "modules": list(self.modules),
+        }
+
+
+@dataclass(frozen=True)
+class ConflictSide:
+    """One of two conflicting recommendations, with what it rests on: its grade, facts and inferred classes."""
+
+    id: str
+    identifier: str
+    label: str
+    kind: str
+    target: str
+    module: str
+    module_version: str
+    strength: str | None
+    quality: str | None
+    rating: str | None
+    because: list[Fact]
+    via: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "identifier": self.identifier,
+            "label": self.label,
+            "kind": self.kind,
+            "target": self.target,
+            "module": self.module,
+            "module_version": self.module_version,
+            "strength": self.strength,
+            "quality": self.quality,
+            "rating": self.rating,
+            "because": [f.to_json() for f in self.because],
+            "via": list(self.via),
+        }
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two modules' recommendations for this patient that contradict each other (opposed actions on overlapping
+    targets). Resolved by a declared rule (the yielding one is withheld and listed as suppressed by the prevailing
+    one), or unresolved: both are given, and the clinician decides."""
+
+    first: ConflictSide
+    second: ConflictSide
+    rule: str | None  # the gr:ConflictRule that resolved it
+    rule_label: str | None
+    prevailing: str | None  # the id of the recommendation that prevails
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recommendations": [self.first.to_json(), self.second.to_json()],
+            "resolution": (
+                {"rule": self.rule, "label": self.rule_label, "prevailing": self.prevailing} if self.rule else None
+            ),
+        }
 
 
 @dataclass(frozen=True)
@@ -213,6 +282,8 @@ class Recommendations:
     prior_treatments: list[PriorTreatment] = field(default_factory=list)
     derived: Graph = field(default_factory=Graph, repr=False)
     unmapped: list[UnmappedCode] = field(default_factory=list)
+    guidelines: list[GuidelineInfo] = field(default_factory=list)  # every module applied (the patient in scope)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def by_identifier(self) -> dict[str, AppliedRecommendation]:
         return {r.identifier: r for r in self.recommendations}
@@ -227,12 +298,23 @@ class Recommendations:
                 "version_iri": self.guideline.version_iri,
                 "modified": self.guideline.modified,
             },
+            "guidelines": [
+                {
+                    "iri": g.iri,
+                    "version": g.version,
+                    "version_iri": g.version_iri,
+                    "modified": g.modified,
+                    "title": g.title,
+                }
+                for g in self.guidelines
+            ],
             "engine": self.engine,
             "jurisdiction": self.jurisdiction,
             "headline": self.headline,
             "recommendations": [r.to_json() for r in self.recommendations],
             "suppressed": [s.to_json() for s in self.suppressed],
             "missing": [m.to_json() for m in self.missing],
+            "conflicts": [c.to_json() for c in self.conflicts],
             "unmapped": [u.to_json() for u in self.unmapped],
         }
 
@@ -247,8 +329,14 @@ class Recommendations:
         return html(self, audience=audience)
 
     @property
+    def versions_key(self) -> str:
+        """The versions applied, as one string: the first module's version IRI, then any others (sorted)."""
+        others = sorted(g.version_iri for g in self.guidelines if g.version_iri != self.guideline.version_iri)
+        return " ".join((self.guideline.version_iri, *others))
+
+    @property
     def run_iri(self) -> URIRef:
-        key = "|".join((self.patient, self.as_of, self.guideline.version_iri, self.engine, self.jurisdiction))
+        key = "|".join((self.patient, self.as_of, self.versions_key, self.engine, self.jurisdiction))
         return DERIVED["run/" + hashlib.sha1(key.encode()).hexdigest()[:20]]
 
     def to_graph(self, *, guideline_statements: bool = True) -> Graph:
@@ -274,16 +362,18 @@ class Recommendations:
         add((run, RDF.type, GR.ReasoningRun))
         add((run, RDF.type, PROV.Activity))
         add((run, PROV.used, patient))
-        add((run, PROV.used, version))
+        for info in self.guidelines or [self.guideline]:
+            used = URIRef(info.version_iri)
+            add((run, PROV.used, used))
+            add((used, RDF.type, PROV.Entity))
+            add((used, DCTERMS.isVersionOf, URIRef(info.iri)))
+            add((used, OWL.versionInfo, Literal(info.version)))
         add((run, GR.asOf, Literal(self.as_of, datatype=XSD.date)))
         add((run, GR.engine, Literal(self.engine)))
         add((run, GR.jurisdictionApplied, Literal(self.jurisdiction)))
         add((run, PROV.wasAssociatedWith, agent))
         add((agent, RDF.type, PROV.SoftwareAgent))
         add((agent, RDFS.label, Literal(SOFTWARE)))
-        add((version, RDF.type, PROV.Entity))
-        add((version, DCTERMS.isVersionOf, URIRef(self.guideline.iri)))
-        add((version, OWL.versionInfo, Literal(self.guideline.version)))
         base = str(run)
         for rec in self.recommendations:
             node = URIRef(f"{base}/rec/{rec.identifier}")
@@ -292,7 +382,7 @@ class Recommendations:
             add((node, RDFS.label, Literal(rec.label)))
             add((node, GR.recommendation, URIRef(rec.id)))
             add((node, GR.patient, patient))
-            add((node, GR.guidelineVersion, version))
+            add((node, GR.guidelineVersion, URIRef(rec.module_version) if rec.module_version else version))
             add((node, GR.reviewStatus, _REVIEW_STATUS.get(rec.review_status, GR.Draft)))
             add((node, PROV.wasGeneratedBy, run))
             add((node, PROV.wasDerivedFrom, URIRef(rec.id)))
@@ -327,6 +417,20 @@ class Recommendations:
                 add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
                 if fact.source:
                     add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+        for conflict in self.conflicts:
+            sides = (conflict.first, conflict.second)
+            node = URIRef(f"{base}/conflict/{conflict.first.identifier}/{conflict.second.identifier}")
+            add((node, RDF.type, GR.GuidelineConflict))
+            add((node, GR.patient, patient))
+            add((node, PROV.wasGeneratedBy, run))
+            for side in sides:
+                add((node, GR.recommendation, URIRef(side.id)))
+                for fact in side.because:
+                    add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+            if conflict.rule:
+                add((node, GR.resolvedBy, URIRef(conflict.rule)))
+            if conflict.prevailing:
+                add((node, GR.prevailing, URIRef(conflict.prevailing)))
         for miss in self.missing:
             node = URIRef(f"{base}/missing/{miss.finding.rsplit('#', 1)[-1]}")
             add((node, RDF.type, GR.MissingFinding))

@@ -22,7 +22,7 @@ import importlib
 import multiprocessing
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -125,16 +125,16 @@ def batch(
     as_of: date | None = None,
     jurisdiction: str = "US",
     progress: Callable[[Progress], None] | None = None,
-    guideline_root: Path | None = None,
+    guidelines: Sequence[Path | str] = (),
     cache_root: Path | None = None,
     chunk_size: int = 256,
     executor: Executor | None = None,
     dask: str | None = None,
 ) -> BatchSummary:
-    """Evaluate every patient in `inputs` against the guideline under `guideline_root` (default: the bundled one;
-    see load_guideline) in `processes` worker processes (1: in this process), and store each in its named graphs at
-    `store_path`: a directory (created if needed) or the URL of a SPARQL 1.1 server (see open_store). Patients are
-    evaluated and written in chunks of at most `chunk_size` (fewer when the cohort is small, so that every worker
+    """Evaluate every patient in `inputs` against the guideline modules under `guidelines` (default: the bundled
+    ones; see load_guideline) in `processes` worker processes (1: in this process), and store each in its named
+    graphs at `store_path`: a directory (created if needed) or the URL of a SPARQL 1.1 server (see open_store).
+    Patients are evaluated and written in chunks of at most `chunk_size` (fewer when the cohort is small, so that every worker
     gets several), each chunk in one all-or-nothing write; an embedded store is compacted at the end. A patient
     that cannot be read or is invalid is reported in the summary, never stored. `progress`, if given, is called
     after each input (once its chunk is written); an exception it raises stops the batch (everything written until
@@ -147,9 +147,9 @@ def batch(
         raise ReasonerError("give a Dask scheduler address or an executor, not both")
     started = time.perf_counter()
     items, total = plan(inputs)
-    gl = load_guideline(guideline_root, cache_root=cache_root)
+    gl = load_guideline(*guidelines, cache_root=cache_root)
     done, invalid, writing = 0, [], 0.0
-    root = str(guideline_root) if guideline_root is not None else None
+    root = tuple(str(Path(g).resolve()) for g in guidelines)
     cache = str(cache_root) if cache_root is not None else None
     with contextlib.ExitStack() as stack:
         workers = max(1, processes)
@@ -268,13 +268,12 @@ def evaluate(
     *,
     as_of: date | None,
     jurisdiction: str,
-    guideline_root: str | None = None,
+    guidelines: tuple[str, ...] = (),
     cache_root: str | None = None,
 ) -> tuple[str, list[Outcome]]:
-    """Load, skolemize and evaluate `items` against the guideline under `guideline_root` (default: the bundled
-    one); return the guideline's content hash and one Outcome per item, in order."""
-    root, cache = (Path(guideline_root) if guideline_root else None), (Path(cache_root) if cache_root else None)
-    gl = load_guideline(root, cache_root=cache)
+    """Load, skolemize and evaluate `items` against the guideline modules under `guidelines` (default: the
+    bundled ones); return the guideline's content hash and one Outcome per item, in order."""
+    gl = load_guideline(*guidelines, cache_root=Path(cache_root) if cache_root else None)
     outcomes: list[Outcome | None] = [None] * len(items)
     loaded: list[tuple[int, Patient]] = []
     for index, item in enumerate(items):
@@ -306,7 +305,7 @@ def _outcomes(
     items: Iterator[WorkItem],
     workers: int,
     chunk_size: int,
-    options: tuple[date | None, str, str | None, str | None],
+    options: tuple[date | None, str, tuple[str, ...], str | None],
     executor: Executor | None,
 ) -> Generator[list[Outcome], None, None]:
     """Every chunk's outcomes, in input order."""
@@ -315,7 +314,7 @@ def _outcomes(
     if executor is None and workers <= 1:
         for chunk in chunks:
             yield _checked(
-                gl, evaluate(chunk, as_of=as_of, jurisdiction=jurisdiction, guideline_root=root, cache_root=cache)
+                gl, evaluate(chunk, as_of=as_of, jurisdiction=jurisdiction, guidelines=root, cache_root=cache)
             )
         return
     pool = executor or ProcessPoolExecutor(
@@ -325,7 +324,7 @@ def _outcomes(
 
     def submit(chunk: list[WorkItem]) -> None:
         pending.append(
-            pool.submit(evaluate, chunk, as_of=as_of, jurisdiction=jurisdiction, guideline_root=root, cache_root=cache)
+            pool.submit(evaluate, chunk, as_of=as_of, jurisdiction=jurisdiction, guidelines=root, cache_root=cache)
         )
 
     try:
