@@ -131,15 +131,15 @@ def batch(
     executor: Executor | None = None,
     dask: str | None = None,
 ) -> BatchSummary:
-    """Evaluate every patient in `inputs` against the guideline modules under `guidelines` (default: the bundled
-    ones; see load_guideline) in `processes` worker processes (1: in this process), and store each in its named
-    graphs at `store_path`: a directory (created if needed) or the URL of a SPARQL 1.1 server (see open_store).
-    Patients are evaluated and written in chunks of at most `chunk_size` (fewer when the cohort is small, so that every worker
-    gets several), each chunk in one all-or-nothing write; an embedded store is compacted at the end. A patient
-    that cannot be read or is invalid is reported in the summary, never stored. `progress`, if given, is called
-    after each input (once its chunk is written); an exception it raises stops the batch (everything written until
-    then stays whole, and running the batch again completes it). The chunks run on the Dask cluster whose scheduler
-    is at `dask` (distributed.Client(dask)), or on `executor`, any concurrent.futures.Executor, instead of local
+    """Evaluate every patient in `inputs` against the guideline modules under `guidelines` (default: the bundled ones;
+    see load_guideline) in `processes` worker processes (1: in this process), and store each in its named graphs at
+    `store_path`: a directory (created if needed) or the URL of a SPARQL 1.1 server (see open_store). Patients are
+    evaluated and written in chunks of at most `chunk_size` (fewer when the cohort is small, so that every worker
+    gets several), each chunk in one all-or-nothing write; an embedded store is compacted at the end. A patient that
+    cannot be read or is invalid is reported in the summary, never stored. `progress`, if given, is called after
+    each input (once its chunk is written); an exception it raises stops the batch (everything written until then
+    stays whole, and running the batch again completes it). The chunks run on the Dask cluster whose scheduler is at
+    `dask` (distributed.Client(dask)), or on `executor`, any concurrent.futures.Executor, instead of local
     processes."""
     if jurisdiction not in JURISDICTIONS:
         raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
