@@ -20,7 +20,7 @@ import click
 
 from reasoner._paths import data_dir
 from reasoner._runtime import settle_heap
-from reasoner.authoring.cases import default_cases_dir, run_cases
+from reasoner.authoring.cases import run_cases
 from reasoner.authoring.coverage import coverage
 from reasoner.authoring.diff import diff_guidelines
 from reasoner.authoring.qc import check_guideline, read_profile
@@ -37,7 +37,8 @@ from reasoner.errors import (
     StoreError,
 )
 from reasoner.input.load import load
-from reasoner.knowledge.guideline import load_guideline
+from reasoner.knowledge.guideline import Guideline, load_guideline
+from reasoner.knowledge.modules import ENVIRONMENT
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.rdf.rdfio import serialize
@@ -57,6 +58,23 @@ def _fail(exc: ReasonerError) -> NoReturn:
     if isinstance(exc, StoreError):
         sys.exit(4)
     sys.exit(2 if isinstance(exc, CaseError | QueryError) else 1 if isinstance(exc, InputError) else 3)
+
+
+def _guideline(paths: tuple[Path, ...]) -> Guideline:
+    try:
+        return load_guideline(*paths)
+    except ReasonerError as exc:
+        _fail(exc)
+
+
+_GUIDELINES = click.option(
+    "--guideline",
+    "guidelines",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help=f"A guideline module directory (repeatable; its owl:imports come along). Default: ${ENVIRONMENT} "
+    "(directories separated by the path separator), else every bundled module.",
+)
 
 
 def _patient_path(file: Path | None) -> Path:
@@ -114,8 +132,9 @@ def main() -> None:
     type=click.Choice(sorted(JURISDICTIONS)),
     default="US",
     show_default=True,
-    help="Where sources conflict, apply US (ACP, ACR, FDA, CDC), UK (NICE) or both.",
+    help="Where sources conflict, apply the US sources, the UK sources, or both side by side.",
 )
+@_GUIDELINES
 def recommend_command(
     file: Path | None,
     as_of: datetime | None,
@@ -124,6 +143,7 @@ def recommend_command(
     engine: str,
     include_drafts: bool,
     jurisdiction: str,
+    guidelines: tuple[Path, ...],
 ) -> None:
     """Evaluate one patient file (Turtle, JSON-LD or a FHIR R4 Bundle) and print the recommendations.
 
@@ -137,13 +157,20 @@ def recommend_command(
       reasoner recommend patient.ttl --jurisdiction UK
       reasoner recommend examples/seed-case.fhir.json --format html > report.html
       reasoner recommend patient.fhir.json --audience patient
+      reasoner recommend patient.ttl --guideline ontology/ckd --guideline my-module/
     """
     if audience != "clinician" and fmt not in ("md", "html"):
         raise click.UsageError(f"--audience {audience} applies to the md and html reports, not --format {fmt}")
     when = as_of.date() if as_of is not None else None
+    gl = _guideline(guidelines)
     try:
         result = recommend(
-            _patient_path(file), as_of=when, engine=engine, include_drafts=include_drafts, jurisdiction=jurisdiction
+            _patient_path(file),
+            as_of=when,
+            guideline=gl,
+            engine=engine,
+            include_drafts=include_drafts,
+            jurisdiction=jurisdiction,
         )
     except ReasonerError as exc:
         _fail(exc)
@@ -159,7 +186,8 @@ def recommend_command(
 
 @main.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate_command(file: Path) -> None:
+@_GUIDELINES
+def validate_command(file: Path, guidelines: tuple[Path, ...]) -> None:
     """Check a patient file against the patient shapes and the guideline vocabulary; list every problem.
 
     \b
@@ -168,7 +196,7 @@ def validate_command(file: Path) -> None:
     """
     try:
         patient = load(file)
-        violations = check(patient, load_guideline())
+        violations = check(patient, _guideline(guidelines))
     except (InputError, GuidelineError) as exc:
         _fail(exc)
     if violations:
@@ -180,54 +208,60 @@ _CASES = click.Path(exists=True, path_type=Path)
 
 
 @main.command("test")
-@click.argument("path", required=False, type=_CASES)
-def test_command(path: Path | None) -> None:
+@click.argument("paths", nargs=-1, type=_CASES)
+@_GUIDELINES
+def test_command(paths: tuple[Path, ...], guidelines: tuple[Path, ...]) -> None:
     """Run the guideline test cases: one line per case (PASS, WARN or FAIL), then what each failure expected,
     what happened, and why the recommendations involved fired or were blocked.
 
-    PATH is a case file or a directory searched recursively for *.yaml cases (default: tests/cases of the
-    checkout). A should_not expectation that is not met is a warning (WARN) and does not fail the case. Exit codes:
+    Each PATH is a case file or a directory searched recursively for *.yaml cases (default: the cases/ of every
+    module loaded). A should_not expectation that is not met is a warning (WARN) and does not fail the case. Exit codes:
     0 every case passes, 1 a case fails, 2 a case file cannot be used (the file and field are named).
 
     \b
     Examples:
       reasoner test
-      reasoner test tests/cases/lbp
-      reasoner test tests/cases/lbp/vignette-v01.yaml
+      reasoner test ontology/lbp/cases
+      reasoner test ontology/lbp/cases/vignette-*.yaml
+      reasoner test --guideline ontology/ckd
     """
+    gl = _guideline(guidelines)
     try:
-        results = run_cases(path if path is not None else default_cases_dir())
+        results = run_cases(paths or None, guideline=gl)
     except ReasonerError as exc:
         _fail(exc)
     for res in results:
         click.echo(res.explain())
     counts = {s: sum(r.status == s for r in results) for s in ("PASS", "WARN", "FAIL")}
     click.echo(f"{len(results)} cases: {counts['PASS']} passed, {counts['WARN']} warned, {counts['FAIL']} failed")
-    if results:
-        gl = results[0].result.guideline
-        click.echo(f"guideline {gl.iri} version {gl.version} <{gl.version_iri}>")
+    for module in gl.guidelines:
+        click.echo(f"guideline {module.iri} version {module.version} <{module.version_iri}>")
     sys.exit(1 if counts["FAIL"] else 0)
 
 
 @main.command("coverage")
-@click.argument("path", required=False, type=_CASES)
+@click.argument("paths", nargs=-1, type=_CASES)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
 )
-def coverage_command(path: Path | None, fmt: str) -> None:
+@_GUIDELINES
+def coverage_command(paths: tuple[Path, ...], fmt: str, guidelines: tuple[Path, ...]) -> None:
     """Show, for every recommendation, the cases where it must fire (and does) and the cases asserting it absent
     (and it is): a must_not by identifier, or by kind/target matching it.
 
-    PATH is as for `reasoner test`. Exit codes: 0 every approved recommendation has both, 1 one lacks a firing or an
-    absent case (listed as missing), 2 a case file cannot be used.
+    PATHS are as for `reasoner test`; a case in a module's cases/ covers only that module's recommendations.
+    Exit codes: 0 every approved recommendation has both, 1 one lacks a firing or an absent case (listed as
+    missing), 2 a case file cannot be used.
 
     \b
     Examples:
       reasoner coverage
-      reasoner coverage tests/cases --format json
+      reasoner coverage ontology/lbp/cases --format json
+      reasoner coverage --guideline ontology/ckd
     """
+    gl = _guideline(guidelines)
     try:
-        report = coverage(path if path is not None else default_cases_dir())
+        report = coverage(paths or None, guideline=gl)
     except ReasonerError as exc:
         _fail(exc)
     click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
@@ -325,7 +359,8 @@ def diff_command(old: str, new: str | None, store: str | None, under: str, fmt: 
 @click.argument("count", type=click.IntRange(min=1))
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same patients.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory.")
-def synth_command(count: int, seed: int, out: Path) -> None:
+@_GUIDELINES
+def synth_command(count: int, seed: int, out: Path, guidelines: tuple[Path, ...]) -> None:
     """Write COUNT synthetic patients (Turtle, one file each) spanning every pathway of the guideline.
 
     \b
@@ -333,7 +368,7 @@ def synth_command(count: int, seed: int, out: Path) -> None:
       reasoner synth 1000 --seed 7 --out cohort/
     """
     try:
-        paths = write_cohort(load_guideline(), count, out, seed=seed)
+        paths = write_cohort(_guideline(guidelines), count, out, seed=seed)
     except ReasonerError as exc:
         _fail(exc)
     click.echo(f"{len(paths)} patients written to {out}")
@@ -346,8 +381,15 @@ def synth_command(count: int, seed: int, out: Path) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="One evaluation date for all.")
 @click.option("--jurisdiction", type=click.Choice(sorted(JURISDICTIONS)), default="US", show_default=True)
 @click.option("--dask", "dask", metavar="ADDRESS", help="Reason on this Dask scheduler's cluster, not --processes.")
+@_GUIDELINES
 def batch_command(
-    inputs: tuple[Path, ...], store: str, processes: int, as_of: datetime | None, jurisdiction: str, dask: str | None
+    inputs: tuple[Path, ...],
+    store: str,
+    processes: int,
+    as_of: datetime | None,
+    jurisdiction: str,
+    dask: str | None,
+    guidelines: tuple[Path, ...],
 ) -> None:
     """Evaluate every patient in INPUTS (files, directories, or an N-Quads/TriG file with one graph per patient) and
     store each patient's facts and recommendations, with provenance, in its own named graphs (all-or-nothing per
@@ -376,6 +418,7 @@ def batch_command(
                 jurisdiction=jurisdiction,
                 progress=progress,
                 dask=dask,
+                guidelines=guidelines,
             )
         except ReasonerError as exc:
             _fail(exc)

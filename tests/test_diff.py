@@ -141,8 +141,8 @@ def test_impact_on_a_cohort_store(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "ontology", new)
     patients = [
         SEED,
-        ROOT / "tests" / "data" / "vignettes" / "v01.ttl",
-        ROOT / "tests" / "data" / "vignettes" / "v05.ttl",
+        ROOT / "ontology" / "lbp" / "cases" / "vignettes" / "v01.ttl",
+        ROOT / "ontology" / "lbp" / "cases" / "vignettes" / "v05.ttl",
     ]
     store = tmp_path / "cohort.db"
     summary = batch(patients, store, guidelines=(old,))

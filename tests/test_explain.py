@@ -32,6 +32,6 @@ def test_definition_order_ignores_blank_node_labels_and_triple_order() -> None:
 def test_every_sufficient_reason_is_named() -> None:
     """V05 meets two definitions of suspected spinal infection (fever and drug use; raised markers with focal
     tenderness): the emergency referral names the facts of both."""
-    result = recommend(ROOT / "tests" / "data" / "vignettes" / "v05.ttl")
+    result = recommend(ROOT / "ontology" / "lbp" / "cases" / "vignettes" / "v05.ttl")
     because = {f.iri.rsplit("/", 1)[-1] for f in result.by_identifier()["LBP-REF-04"].because}
     assert {"fever", "ivdu", "crp", "tenderness"} <= because

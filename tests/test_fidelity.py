@@ -74,7 +74,10 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     root = tmp_path_factory.mktemp("fidelity")
     inputs = root / "in"
     write_cohort(reasoner.load_guideline(), 12, inputs, seed=31)
-    for path in [ROOT / "examples" / "seed-case.ttl", *sorted((ROOT / "tests" / "data" / "vignettes").glob("*.ttl"))]:
+    for path in [
+        ROOT / "examples" / "seed-case.ttl",
+        *sorted((ROOT / "ontology" / "lbp" / "cases" / "vignettes").glob("*.ttl")),
+    ]:
         (inputs / f"{path.parent.name}-{path.name}").write_text(path.read_text())
     (inputs / "tricky.ttl").write_text(TRICKY)
     summary = batch([inputs], root / "store", jurisdiction="both")

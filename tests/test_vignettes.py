@@ -1,6 +1,6 @@
 """Worked vignettes V01, V03, V05, V08, V12, V16 and V19 (shared/clinical/VIGNETTES.md) against the reasoner.
 
-Each vignette is encoded in tests/data/vignettes/vNN.ttl and evaluated once per module (a run takes seconds).
+Each vignette is encoded in ontology/lbp/cases/vignettes/vNN.ttl and evaluated once per module (a run takes seconds).
 MUST identifiers must appear among the recommendations; MUST NOT conditions are asserted on the identifier, the
 action kind and the target of every recommendation. Every MUST identifier used here is defined in
 ontology/lbp/recommendations.ttl (checked by test_must_identifiers_are_encoded); a MUST identifier that is not
@@ -23,7 +23,7 @@ from rdflib.namespace import RDF, RDFS
 
 from reasoner import PatientBuilder, load_guideline, recommend
 
-DATA = Path(__file__).parent / "data" / "vignettes"
+DATA = Path(__file__).parent.parent / "ontology" / "lbp" / "cases" / "vignettes"
 LBP = "https://w3id.org/guideline-reasoner/lbp#"
 VOCAB = "https://w3id.org/guideline-reasoner/vocab#"
 

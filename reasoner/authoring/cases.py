@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +24,29 @@ from reasoner.errors import CaseError, InvalidPatientError, PatientParseError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
-from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS, VOCAB, XSD
+from reasoner.namespaces import GR, OWL, RDF, RDFS, XSD
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import JURISDICTIONS, recommend
 
 __all__ = [
     "KINDS",
-    "PREFIXES",
     "Case",
     "CaseResult",
     "Expectation",
     "Expectations",
     "Unmet",
+    "case_dirs",
     "compact",
-    "default_cases_dir",
     "load_case",
     "load_cases",
+    "prefixes",
     "run_case",
     "run_cases",
 ]
 
 KINDS = ("order", "refer", "start", "continue", "stop", "avoid", "assess", "reassess", "educate")
 #: Prefixes a case may use in targets, and that inline patient Turtle gets without declaring them.
-PREFIXES = {
-    "gr": str(GR),
-    "lbp": str(LBP),
-    "vocab": str(VOCAB),
-    "xsd": str(XSD),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-}
-_PRELUDE = " ".join(f"@prefix {p}: <{ns}> ." for p, ns in PREFIXES.items()) + "\n"  # one line: line numbers - 1
+_STANDARD = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
 _FIELDS = ("name", "description", "as_of", "jurisdiction", "include_drafts", "patient", "patient_file")
 _LISTS = ("must", "must_not", "should_not", "suppressed")
 _MAPPING_KEYS = ("id", "kind", "target", "via")
@@ -102,10 +95,13 @@ class Case:
     expectations: Expectations
     description: str | None = None
 
+    module: str | None = None  # the module whose cases/ directory holds the case; None: a case kept elsewhere
+
     @property
     def id(self) -> str:
-        """`<module>/<file name>`, e.g. lbp/vignette-v01."""
-        return f"{self.path.parent.name}/{self.path.stem}"
+        """`<module directory>/<file name>`, e.g. lbp/vignette-v01."""
+        folder = self.path.parent
+        return f"{folder.parent.name if folder.name == 'cases' else folder.name}/{self.path.stem}"
 
 
 @dataclass(frozen=True)
@@ -151,32 +147,46 @@ class CaseResult:
 # -- loading ---------------------------------------------------------------------------------------------------
 
 
-def default_cases_dir() -> Path:
-    """tests/cases of the checkout the package runs from, else tests/cases under the current directory."""
-    checkout = Path(__file__).resolve().parents[2] / "tests" / "cases"
-    return checkout if checkout.is_dir() else Path.cwd() / "tests" / "cases"
+def case_dirs(guideline: Guideline) -> list[Path]:
+    """The cases/ directory of every loaded module that has one."""
+    return [m.directory / "cases" for m in guideline.modules if (m.directory / "cases").is_dir()]
 
 
-def load_cases(path: str | Path, *, guideline: Guideline | None = None) -> list[Case]:
-    """Every case under a directory (recursively, *.yaml and *.yml, sorted by path), or the one case file `path`.
+@cache
+def prefixes(guideline: Guideline) -> dict[str, str]:
+    """The prefixes a case may use in targets, and that inline patient Turtle gets without declaring them: those
+    the loaded modules declare (vann), and xsd, rdf, rdfs, owl."""
+    return guideline.prefixes() | _STANDARD
+
+
+def load_cases(
+    paths: str | Path | Sequence[str | Path] | None = None, *, guideline: Guideline | None = None
+) -> list[Case]:
+    """Every case under each path (a directory, searched recursively for *.yaml and *.yml, or one case file),
+    sorted by path; by default, the cases of every loaded module.
 
     Raises one CaseError listing every broken file."""
-    root = Path(path)
-    if not root.exists():
-        raise CaseError(str(root), None, "does not exist; expected a case file or a directory of *.yaml cases")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
-    if not files:
-        raise CaseError(str(root), None, "holds no test cases; expected *.yaml case files")
+    gl = guideline or load_guideline()
+    roots = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths or case_dirs(gl)]
+    files: list[Path] = []
+    for root in roots:
+        if not root.exists():
+            raise CaseError(str(root), None, "does not exist; expected a case file or a directory of *.yaml cases")
+        found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+        if not found:
+            raise CaseError(str(root), None, "holds no test cases; expected *.yaml case files")
+        files += [f for f in found if f not in files]
     cases, errors = [], []
     for file in files:
         try:
-            cases.append(load_case(file, guideline=guideline))
+            cases.append(load_case(file, guideline=gl))
         except CaseError as exc:
             errors.append(exc)
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        raise CaseError(str(root), None, f"{len(errors)} broken case files:\n" + "\n".join(f"  {e}" for e in errors))
+        where = ", ".join(str(r) for r in roots)
+        raise CaseError(where, None, f"{len(errors)} broken case files:\n" + "\n".join(f"  {e}" for e in errors))
     return cases
 
 
@@ -212,7 +222,13 @@ def load_case(path: str | Path, *, guideline: Guideline | None = None) -> Case:
         include_drafts=drafts,
         patient=_patient(file, data, gl),
         expectations=expectations,
+        module=_module_of(file, gl),
     )
+
+
+def _module_of(file: Path, gl: Guideline) -> str | None:
+    where = file.resolve()
+    return next((m.iri for m in gl.modules if (m.directory / "cases") in where.parents), None)
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -259,7 +275,8 @@ def _patient(file: Path, data: dict[str, Any], gl: Guideline) -> Patient:
         if inline is not None:
             if not isinstance(inline, str):
                 raise CaseError(str(file), field, "expected Turtle text (a YAML block scalar: `patient: |`)")
-            patient = load(_PRELUDE + inline, format="turtle", name=str(file))
+            prelude = " ".join(f"@prefix {p}: <{ns}> ." for p, ns in prefixes(gl).items()) + "\n"  # line numbers - 1
+            patient = load(prelude + inline, format="turtle", name=str(file))
         else:
             target = file.parent / str(ref)
             if not target.is_file():
@@ -345,9 +362,10 @@ class _Reader:
             iri = text
         else:
             prefix, colon, local = text.partition(":")
-            if not colon or prefix not in PREFIXES:
-                raise self.fail(where, f"unknown prefix in {text!r}; expected one of {', '.join(PREFIXES)}: or an IRI")
-            iri = PREFIXES[prefix] + local
+            known = prefixes(self.gl)
+            if not colon or prefix not in known:
+                raise self.fail(where, f"unknown prefix in {text!r}; expected one of {', '.join(known)}: or an IRI")
+            iri = known[prefix] + local
         if (URIRef(iri), None, None) not in self.gl.graph:
             raise self.fail(where, f"{text} is not a term of the guideline; expected a target or class it defines")
         return iri
@@ -356,10 +374,12 @@ class _Reader:
 # -- running ---------------------------------------------------------------------------------------------------
 
 
-def run_cases(path: str | Path, *, guideline: Guideline | None = None) -> list[CaseResult]:
-    """Load every case under `path` and run each one."""
+def run_cases(
+    paths: str | Path | Sequence[str | Path] | None = None, *, guideline: Guideline | None = None
+) -> list[CaseResult]:
+    """Load every case under `paths` (default: every loaded module's cases) and run each one."""
     gl = guideline or load_guideline()
-    return [run_case(case, guideline=gl) for case in load_cases(path, guideline=gl)]
+    return [run_case(case, guideline=gl) for case in load_cases(paths, guideline=gl)]
 
 
 def run_case(case: Case, *, guideline: Guideline | None = None) -> CaseResult:
@@ -383,8 +403,8 @@ def _ident(spec: RecommendationSpec) -> str:
     return spec.identifier
 
 
-def compact(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
+def compact(iri: str, gl: Guideline) -> str:
+    for prefix, ns in prefixes(gl).items():
         if iri.startswith(ns):
             return f"{prefix}:{iri[len(ns) :]}"
     return f"<{iri}>"
@@ -404,7 +424,7 @@ class _Explainer:
         specs = sorted((s for s in self.gl.recommendations.values() if exp.matches_spec(s, self.gl)), key=_ident)
         applied = self.result.by_identifier()
         details = [
-            f"applied, but not via {compact(exp.via or '')}: {self.fired(applied[s.identifier])}"
+            f"applied, but not via {compact(exp.via or '', self.gl)}: {self.fired(applied[s.identifier])}"
             if s.identifier in applied
             else self.why_not(s)
             for s in specs
@@ -427,8 +447,9 @@ class _Explainer:
 
     def fired(self, rec: AppliedRecommendation) -> str:
         because = "; ".join(f.label for f in rec.because) or "nothing recorded"
-        via = ", ".join(compact(c) for c in rec.via) or "none"
-        return f"{rec.identifier} [{rec.kind} {compact(rec.target.iri)}] {rec.label}; because: {because}; via: {via}"
+        via = ", ".join(compact(c, self.gl) for c in rec.via) or "none"
+        target = compact(rec.target.iri, self.gl)
+        return f"{rec.identifier} [{rec.kind} {target}] {rec.label}; because: {because}; via: {via}"
 
     def why_not(self, spec: RecommendationSpec) -> str:
         blocked = next((s for s in self.result.suppressed if s.identifier == spec.identifier), None)
@@ -440,6 +461,6 @@ class _Explainer:
         if spec.review_status != "approved" and not self.case.include_drafts:
             return f"{spec.identifier} is {spec.review_status}: only approved recommendations apply by default"
         places = sorted(str(j) for j in self.gl.graph.objects(URIRef(spec.iri), GR.jurisdiction))
-        scope = f" (limited to {', '.join(compact(p) for p in places)})" if places else ""
-        classes = ", ".join(f"{compact(c)} ({self.gl.label(URIRef(c))})" for c in spec.eligibility)
+        scope = f" (limited to {', '.join(compact(p, self.gl) for p in places)})" if places else ""
+        classes = ", ".join(f"{compact(c, self.gl)} ({self.gl.label(URIRef(c))})" for c in spec.eligibility)
         return f"{spec.identifier}{scope} did not apply: the patient is not in {classes}"

@@ -4,7 +4,7 @@ and the cases asserting it absent where it indeed does not fire. An approved rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,23 +61,34 @@ class Coverage:
         return "\n".join(lines)
 
 
-def coverage(cases: Iterable[Case | CaseResult] | str | Path, guideline: Guideline | None = None) -> Coverage:
-    """Coverage of `guideline` (default: the bundled one) by cases: a path to load, cases to run, or results."""
+def coverage(
+    cases: Iterable[Case | CaseResult] | str | Path | Sequence[str | Path] | None = None,
+    guideline: Guideline | None = None,
+) -> Coverage:
+    """Coverage of `guideline` (default: the loaded modules) by cases: paths to load (default: every module's
+    cases), cases to run, or results. A case in a module's cases/ covers only that module's recommendations."""
     gl = guideline or load_guideline()
-    items = load_cases(cases, guideline=gl) if isinstance(cases, str | Path) else cases
+    items: list[Case] | list[Case | CaseResult]
+    if cases is None or isinstance(cases, str | Path):
+        items = load_cases(cases, guideline=gl)
+    else:
+        given = list(cases)
+        paths = [c for c in given if isinstance(c, str | Path)]
+        items = load_cases(paths, guideline=gl) if paths else [c for c in given if isinstance(c, Case | CaseResult)]
     results = [c if isinstance(c, CaseResult) else run_case(c, guideline=gl) for c in items]
     firing: dict[str, set[str]] = {s.identifier: set() for s in gl.recommendations.values()}
     absent: dict[str, set[str]] = {s.identifier: set() for s in gl.recommendations.values()}
     for res in results:
         fired = {r.identifier for r in res.result.recommendations}
+        own = {s.identifier for s in gl.recommendations.values() if res.case.module in (None, s.module)}
         for exp in res.case.expectations.must:
-            if exp.identifier is not None and exp.identifier in fired:
+            if exp.identifier is not None and exp.identifier in fired and exp.identifier in own:
                 firing[exp.identifier].add(res.case.id)
         for exp in res.case.expectations.must_not:
             if exp.via is not None:  # "not via X" does not assert the recommendation absent
                 continue
             for spec in gl.recommendations.values():
-                if spec.identifier not in fired and exp.matches_spec(spec, gl):
+                if spec.identifier in own and spec.identifier not in fired and exp.matches_spec(spec, gl):
                     absent[spec.identifier].add(res.case.id)
     specs = sorted(gl.recommendations.values(), key=lambda s: s.identifier)
     rows = tuple(

@@ -28,7 +28,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from reasoner._paths import data_dir
-from reasoner.authoring.cases import Case, default_cases_dir, load_cases
+from reasoner.authoring.cases import Case, case_dirs, load_cases
 from reasoner.authoring.turtle_format import FIXED_PREFIXES
 from reasoner.authoring.turtle_scan import Scan, Statement, scan
 from reasoner.engine.engines import ENGINES
@@ -398,19 +398,20 @@ class _Run:
             for cls, other in _clashes(set(closure.objects(individual, RDF.type)), disjoint):
                 message = _clash_message(cls, other, self.locator)
                 out.append(self.finding("inconsistent-guideline", "ERROR", individual, RDF.type, cls, message, _FIX))
-        cases_dir = cases if cases is not None else default_cases_dir()
-        if cases is None and not cases_dir.is_dir():
+        cases_dirs = [cases] if cases is not None else case_dirs(gl)
+        if not cases_dirs:
             return out, 0
-        found, count = self.patients(gl, cases_dir, disjoint, engine)
+        found, count = self.patients(gl, cases_dirs, disjoint, engine)
         return out + found, count
 
     def patients(
-        self, gl: Guideline, cases_dir: Path, disjoint: set[frozenset[Node]], engine: str
+        self, gl: Guideline, cases_dirs: list[Path], disjoint: set[frozenset[Node]], engine: str
     ) -> tuple[list[Finding], int]:
         try:
-            found = load_cases(cases_dir, guideline=gl)
+            found = load_cases(cases_dirs, guideline=gl)
         except ReasonerError as exc:
-            return [Finding("case-unusable", "ERROR", str(cases_dir), None, None, str(exc), str(cases_dir))], 0
+            where = ", ".join(str(d) for d in cases_dirs)
+            return [Finding("case-unusable", "ERROR", where, None, None, str(exc), where)], 0
         by_date: dict[date, list[Case]] = {}
         for case in found:
             by_date.setdefault(case.as_of, []).append(case)
