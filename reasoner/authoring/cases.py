@@ -32,6 +32,7 @@ __all__ = [
     "KINDS",
     "Case",
     "CaseResult",
+    "ConflictExpectation",
     "Expectation",
     "Expectations",
     "Unmet",
@@ -48,7 +49,7 @@ KINDS = ("order", "refer", "start", "continue", "stop", "avoid", "assess", "reas
 #: Prefixes a case may use in targets, and that inline patient Turtle gets without declaring them.
 _STANDARD = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
 _FIELDS = ("name", "description", "as_of", "jurisdiction", "include_drafts", "patient", "patient_file")
-_LISTS = ("must", "must_not", "should_not", "suppressed")
+_LISTS = ("must", "must_not", "should_not", "suppressed", "conflicts")
 _MAPPING_KEYS = ("id", "kind", "target", "via")
 
 
@@ -82,6 +83,21 @@ class Expectations:
     must_not: tuple[Expectation, ...] = ()
     should_not: tuple[Expectation, ...] = ()
     suppressed: tuple[str, ...] = ()
+    conflicts: tuple[ConflictExpectation, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConflictExpectation:
+    """Two recommendations of different modules expected to conflict, and the one a declared rule lets prevail
+    (None: the conflict is expected unresolved, both given)."""
+
+    between: frozenset[str]
+    prevailing: str | None
+
+    @property
+    def text(self) -> str:
+        pair = " vs ".join(sorted(self.between))
+        return f"{pair}, {self.prevailing} prevailing" if self.prevailing else f"{pair}, unresolved"
 
 
 @dataclass(frozen=True)
@@ -204,8 +220,15 @@ def load_case(path: str | Path, *, guideline: Guideline | None = None) -> Case:
         must_not=reader.expectations(data, "must_not"),
         should_not=reader.expectations(data, "should_not"),
         suppressed=tuple(reader.identifier(x, f"suppressed (item {i})") for i, x in reader.items(data, "suppressed")),
+        conflicts=tuple(reader.conflict(x, f"conflicts (item {i})") for i, x in reader.items(data, "conflicts")),
     )
-    if not (expectations.must or expectations.must_not or expectations.should_not or expectations.suppressed):
+    if not (
+        expectations.must
+        or expectations.must_not
+        or expectations.should_not
+        or expectations.suppressed
+        or expectations.conflicts
+    ):
         raise CaseError(str(file), None, "no expectations; a case needs must, must_not, should_not or suppressed")
     jurisdiction = data.get("jurisdiction", "US")
     if jurisdiction not in JURISDICTIONS:
@@ -314,6 +337,18 @@ class _Reader:
             raise self.fail(key, f"{'missing or empty' if not value else repr(value)}; expected a line of text")
         return value.strip()
 
+    def conflict(self, value: object, where: str) -> ConflictExpectation:
+        if not isinstance(value, dict) or set(value) - {"between", "prevailing"} or "between" not in value:
+            raise self.fail(where, f"{value!r}; expected {{between: [ID, ID], prevailing: ID}} (prevailing optional)")
+        pair = value["between"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise self.fail(where, f"between: {pair!r}; expected a list of two recommendation identifiers")
+        between = frozenset(self.identifier(x, f"{where} between") for x in pair)
+        prevailing = value.get("prevailing")
+        if prevailing is not None and self.identifier(prevailing, f"{where} prevailing") not in between:
+            raise self.fail(where, f"prevailing: {prevailing} is not one of {', '.join(sorted(between))}")
+        return ConflictExpectation(between, None if prevailing is None else str(prevailing))
+
     def items(self, data: dict[str, Any], key: str) -> list[tuple[int, object]]:
         value = data.get(key)
         if value is None:
@@ -395,6 +430,11 @@ def run_case(case: Case, *, guideline: Guideline | None = None) -> CaseResult:
     failures += [
         explain.not_suppressed(i) for i in exp.suppressed if i not in {s.identifier for s in result.suppressed}
     ]
+    found = {
+        (frozenset((c.first.identifier, c.second.identifier)), c.first.identifier if c.prevailing else None): c
+        for c in result.conflicts
+    }
+    failures += [explain.no_conflict(c, found) for c in exp.conflicts if (c.between, c.prevailing) not in found]
     warnings = [explain.unwanted("should_not", e) for e in exp.should_not if explain.applied(e)]
     return CaseResult(case, result, tuple(failures), tuple(warnings))
 
@@ -437,6 +477,13 @@ class _Explainer:
         recs = self.applied(exp)
         actual = "applied: " + ", ".join(r.identifier for r in recs)
         return Unmet(field, exp.text, f"no recommendation matching {exp.text}", actual, tuple(map(self.fired, recs)))
+
+    def no_conflict(self, exp: ConflictExpectation, found: dict[tuple[frozenset[str], str | None], Any]) -> Unmet:
+        seen = [
+            f"{' vs '.join(sorted(pair))} ({'resolved: ' + won + ' prevails' if won else 'unresolved'})"
+            for pair, won in found
+        ]
+        return Unmet("conflicts", exp.text, f"a conflict {exp.text}", "conflicts: " + ("; ".join(seen) or "none"))
 
     def not_suppressed(self, identifier: str) -> Unmet:
         rec = self.result.by_identifier().get(identifier)

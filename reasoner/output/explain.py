@@ -109,7 +109,9 @@ class Explainer:
         seen.add((node, cls))
         ax = self.axioms
         if isinstance(cls, URIRef):
-            if (node, _TYPE, cls) not in self.asserted and cls not in _SILENT:
+            if (node, _TYPE, cls) in self.asserted:  # a fact of the input: nothing to derive it from
+                return
+            if cls not in _SILENT:
                 out.add_via(cls)
             # Every class expression the node satisfies is a sufficient reason: name them all. Named subclasses
             # only stand for their own definitions, so the first one satisfied is walked when no expression is.
