@@ -19,6 +19,7 @@ from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.guideline import Guideline, Module, RecommendationSpec, load_guideline
+from reasoner.knowledge.wording import Wording, wording
 from reasoner.namespaces import GR, PROV, RDF, RDFS
 from reasoner.output.explain import Axioms, Explainer
 from reasoner.output.result import (
@@ -65,7 +66,7 @@ def recommend(
 ) -> Recommendations:
     """Evaluate one patient against the guideline at `as_of` (default: the patient's assessedOn date, else today).
 
-    `jurisdiction` selects between conflicting sources: "US" (ACP, ACR, FDA, CDC), "UK" (NICE) or "both".
+    `jurisdiction` selects between conflicting sources: "US", "UK" or "both" (each source names its jurisdiction).
     Raises InvalidPatientError (nothing derived) when the facts break the patient shapes.
     """
     (outcome,) = recommend_many(
@@ -171,8 +172,10 @@ class _Assembler:
             recommendations=recs,
             suppressed=sups,
             missing=self._missing(recs, sups, fields),
+            wording=_wording(self.gl, tuple(in_scope or self.gl.guidelines)),
+            labels={c: self.gl.label(URIRef(c)) for r in recs for c in r.via},
             prior_treatments=self._prior_treatments(),
-            derived=self._derived_in_scope(fields),
+            derived=self._derived_in_scope(fields, [m for m in self.gl.guidelines if m not in in_scope]),
             unmapped=list(self.patient.unmapped),
             guidelines=infos,
             conflicts=conflicts,
@@ -226,19 +229,21 @@ class _Assembler:
             rec.strength, rec.quality, rec.rating, list(rec.because), list(rec.via),
         )  # fmt: skip
 
-    def _derived_in_scope(self, fields: dict[str, list[str]]) -> Graph:
-        """What the feature rules derived, without the unknown records of red flags no module in scope asks about
-        (every module's fields get one, since scope is known only after reasoning)."""
+    def _derived_in_scope(self, fields: dict[str, list[str]], outside: list[Module]) -> Graph:
+        """What the feature rules derived, without what belongs to modules the patient is not in scope of: the
+        unknown records of red flags no module in scope asks about, and classes in those modules' namespaces
+        (every module's feature rules run, since scope is known only after reasoning)."""
         drop = {
             s
             for s in self.derived.subjects(_TYPE, GR.ImpliedUnknown)
             if not any(str(t) in fields for t in self.derived.objects(s, _TYPE))
         }
-        if not drop:
+        foreign = tuple(m.namespace for m in outside if m.namespace)
+        if not drop and not foreign:
             return self.derived
         out = Graph()
         for s, p, o in self.derived:
-            if s not in drop and o not in drop:
+            if s not in drop and o not in drop and not (isinstance(o, URIRef) and str(o).startswith(foreign)):
                 out.add((s, p, o))
         return out
 
@@ -452,6 +457,11 @@ class _Assembler:
             unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
             return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"
         return kinds
+
+
+@cache
+def _wording(gl: Guideline, modules: tuple[Module, ...]) -> Wording:
+    return wording(gl, modules)
 
 
 def _info(module: Module) -> GuidelineInfo:

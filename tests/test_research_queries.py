@@ -4,7 +4,7 @@ here, independently, from the patients' own facts and what recommend() returned 
 
 from __future__ import annotations
 
-import os
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 import reasoner
 from reasoner.input.patient import Patient
-from reasoner.knowledge.guideline import Guideline, guideline_files
+from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
@@ -45,17 +45,20 @@ class Cohort:
 
 
 def _variant(gl: Guideline, root: Path, changed: str) -> str:
-    """Write a copy of the guideline with a new version IRI and `changed` turned into a draft; return the IRI."""
-    graph = Graph()
-    for path in guideline_files(Path(os.path.commonpath(gl.files))):
-        graph.parse(path)
+    """Write a copy of the bundled guideline tree whose first module has a new version IRI and `changed` turned into
+    a draft; return the new version IRI."""
+    shutil.copytree(gl.selection.core.parent, root, ignore=shutil.ignore_patterns("cases"))
+    folder = root / gl.guidelines[0].directory.name
     module = URIRef(gl.iri)
     version = gl.version_iri + "-research-variant"
-    graph.set((module, OWL.versionIRI, URIRef(version)))
-    graph.set((module, OWL.versionInfo, Literal(gl.version + "-research-variant")))
-    graph.set((URIRef(changed), GR.reviewStatus, GR.Draft))
-    root.mkdir(parents=True)
-    graph.serialize(root / "guideline.ttl", format="turtle")
+    for path in sorted(folder.glob("*.ttl")):
+        graph = Graph().parse(path)
+        if (module, OWL.versionIRI, None) in graph:
+            graph.set((module, OWL.versionIRI, URIRef(version)))
+            graph.set((module, OWL.versionInfo, Literal(gl.version + "-research-variant")))
+        if (URIRef(changed), GR.reviewStatus, None) in graph:
+            graph.set((URIRef(changed), GR.reviewStatus, GR.Draft))
+        graph.serialize(path, format="turtle")
     return version
 
 

@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from reasoner import load
 from reasoner.engine.shapes import CompiledShapes, display_name
 from reasoner.errors import GuidelineError
-from reasoner.knowledge.queries import _read
+from reasoner.knowledge.queries import read_query
 from reasoner.namespaces import RDF, SH
 from tests.conftest import ROOT
 from tests.test_engine_differential import CORPUS
@@ -118,4 +118,4 @@ def test_a_rule_file_that_fetches_is_refused(tmp_path: Path) -> None:
     rule = tmp_path / "99-fetch.rq"
     rule.write_text("CONSTRUCT { ?s a ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s a ?o } }", encoding="utf-8")
     with pytest.raises(GuidelineError, match=r"99-fetch\.rq: .*SERVICE"):
-        _read(rule)
+        read_query(rule)

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 from reasoner.errors import ReasonerError
 
 if TYPE_CHECKING:  # the result renders itself through this module (Recommendations.to_markdown)
-    from reasoner.output.result import AppliedRecommendation, Fact, Recommendations
+    from reasoner.output.result import AppliedRecommendation, Conflict, ConflictSide, Fact, Recommendations
 
 __all__ = [
     "AUDIENCES",
     "DISCLAIMER",
-    "JURISDICTION_TEXT",
     "PATIENT_NOTE",
-    "SECTIONS",
     "References",
     "check_audience",
+    "conflict_text",
     "fact_text",
+    "footer_text",
     "markdown",
     "patient_headline",
     "patient_sections",
@@ -47,14 +47,6 @@ PATIENT_NOTE = (
     "This summary explains what the guideline suggests for the facts your care team recorded. It does not replace "
     "a conversation with them: ask about anything that is unclear, and seek help at once if your symptoms get worse."
 )
-
-#: The report's sections of recommendations by action kind (an id for the HTML, the title, the kinds).
-SECTIONS = {
-    "plan": ("Action plan", ("order", "refer", "assess")),
-    "stop": ("Stop or avoid", ("stop", "avoid")),
-    "bridge": ("Treatment while waiting (bridge)", ("start", "continue")),
-    "follow-up": ("Follow-up and safety net", ("reassess", "educate")),
-}
 
 
 class References:
@@ -119,13 +111,6 @@ def _line(rec: AppliedRecommendation, refs: References) -> list[str]:
     return out
 
 
-JURISDICTION_TEXT = {
-    "US": "United States (ACP, ACR, FDA, CDC); NICE statements that conflict with them are not applied",
-    "UK": "United Kingdom (NICE); US statements that conflict with NICE are not applied",
-    "both": "both United States and United Kingdom; conflicting statements are shown side by side",
-}
-
-
 def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
     """The report for `audience`: "clinician" (default) or "patient"."""
     check_audience(audience)
@@ -158,10 +143,10 @@ def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
             lines.append(text)
         lines.append("")
 
-    for title, kinds in SECTIONS.values():
-        chosen = [r for r in recs if r.kind in kinds]
+    for section in result.wording.sections:
+        chosen = [r for r in recs if r.kind in section.kinds]
         if chosen:
-            lines += [f"## {title}", ""]
+            lines += [f"## {section.title}", ""]
             for rec in chosen:
                 lines += _line(rec, refs)
             lines.append("")
@@ -177,6 +162,11 @@ def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
             lines.append(f"- Not advised: {sup.label} (`{sup.identifier}`), blocked by {', '.join(sup.by_labels)}.")
         lines.append("")
 
+    if result.conflicts:
+        lines += ["## Conflicts between guidelines", ""]
+        lines += [f"- {conflict_text(c)}" for c in result.conflicts]
+        lines.append("")
+
     if result.unmapped:
         lines += ["## Input not used", ""]
         lines += [f"- {unmapped_text(u.resource, u.system, u.code, u.display, u.reason)}" for u in result.unmapped]
@@ -188,16 +178,42 @@ def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
     lines += [
         "",
         "---",
-        f"Guideline: {result.guideline.title}, version {result.guideline.version} "
-        f"(<{result.guideline.version_iri}>, last updated {result.guideline.modified}); "
-        f"module review status: {result.guideline.review_status}; "
-        f"recommendations shown: {', '.join(sorted({r.review_status for r in recs})) or 'none'}. "
-        f"Sources applied where they conflict: {JURISDICTION_TEXT[result.jurisdiction]}. Engine: {result.engine}.",
+        footer_text(result),
         "",
         f"*{DISCLAIMER}*",
         "",
     ]
     return "\n".join(lines)
+
+
+def footer_text(result: Recommendations) -> str:
+    """The guideline modules applied, with their versions, and how the result was reached."""
+    modules = "; ".join(
+        f"{g.title}, version {g.version} (<{g.version_iri}>, last updated {g.modified}; review status "
+        f"{g.review_status})"
+        for g in result.guidelines or [result.guideline]
+    )
+    shown = ", ".join(sorted({r.review_status for r in result.recommendations})) or "none"
+    return (
+        f"Guidelines applied: {modules}. Recommendations shown: {shown}. Sources applied where they conflict: "
+        f"{result.wording.jurisdictions[result.jurisdiction]}. Engine: {result.engine}."
+    )
+
+
+def conflict_text(conflict: Conflict) -> str:
+    """Both sides of a conflict between modules, each with its grade and the facts behind it, and its resolution."""
+
+    def side(s: ConflictSide) -> str:
+        grade = "; ".join(p for p in (s.strength, s.quality, s.rating) if p) or "ungraded"
+        facts = "; ".join(fact_text(f) for f in s.because) or "no recorded fact"
+        return f"{s.label} (`{s.identifier}`, {s.module_version}; {grade}; because: {facts})"
+
+    if conflict.prevailing:
+        won = conflict.first.identifier
+        outcome = f'resolved by the declared rule "{conflict.rule_label}": {won} is given, the other withheld'
+    else:
+        outcome = "no declared rule resolves it: both are shown, and the clinician decides"
+    return f"{side(conflict.first)} contradicts {side(conflict.second)}; {outcome}."
 
 
 def unmapped_text(resource: str, system: str | None, code: str | None, display: str | None, reason: str) -> str:
@@ -215,11 +231,6 @@ _PATIENT_WHEN = {
     "soon": "Within the next week or two",
     "routine": "At a routine visit",
 }
-_PATIENT_SECTIONS = (
-    ("What needs to happen", ("order", "refer", "assess", "reassess")),
-    ("Your medicines", ("stop", "avoid", "start", "continue")),
-    ("Looking after yourself, and when to get help", ("educate",)),
-)
 
 
 def when_for_patients(rec: AppliedRecommendation) -> str | None:
@@ -230,7 +241,7 @@ def patient_headline(result: Recommendations) -> str:
     """The most urgent steps in plain language (the recommendations come most urgent first)."""
     shown = [r for r in result.recommendations if r.patient_label]
     if not shown or not shown[0].urgency or shown[0].urgency == "routine":
-        return "Your back pain: what the guideline suggests"
+        return result.wording.patient_headline
     top = [r for r in shown if r.urgency == shown[0].urgency]
     lead = [r for r in top if r.kind in ("order", "refer")] or top[:1]
     steps = [str(r.patient_label) for r in lead]
@@ -240,7 +251,11 @@ def patient_headline(result: Recommendations) -> str:
 def patient_sections(result: Recommendations) -> list[tuple[str, list[AppliedRecommendation]]]:
     """The recommendations a patient sees, grouped; clinician-only ones (no patient label) are left out."""
     shown = [r for r in result.recommendations if r.patient_label]
-    return [(title, chosen) for title, kinds in _PATIENT_SECTIONS if (chosen := [r for r in shown if r.kind in kinds])]
+    return [
+        (section.title, chosen)
+        for section in result.wording.patient_sections
+        if (chosen := [r for r in shown if r.kind in section.kinds])
+    ]
 
 
 def _patient_markdown(result: Recommendations) -> str:

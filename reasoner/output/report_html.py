@@ -8,19 +8,15 @@ import textwrap
 from html import escape
 from typing import TYPE_CHECKING
 
-from rdflib import URIRef
-
-from reasoner.errors import GuidelineError
-from reasoner.knowledge.guideline import load_guideline
 from reasoner.output.report import (
     DISCLAIMER,
-    JURISDICTION_TEXT,
     PATIENT_NOTE,
-    SECTIONS,
     References,
     check_audience,
+    conflict_text,
     draft_mark,
     fact_text,
+    footer_text,
     patient_headline,
     patient_sections,
     unmapped_text,
@@ -84,7 +80,7 @@ def html(result: Recommendations, *, audience: str = "clinician") -> str:
 
 
 def _clinician_body(result: Recommendations, refs: References) -> list[str]:
-    labels = _ClassLabels(result)
+    labels = result.labels
     missing_records = {m.record for m in result.missing}
     out = [f'<p class="meta">Patient <code>{escape(result.patient)}</code>, evaluated as of {result.as_of}.</p>']
     if result.prior_treatments:
@@ -94,10 +90,10 @@ def _clinician_body(result: Recommendations, refs: References) -> list[str]:
             evidence = f" Evidence: {escape(t.evidence)}" if t.evidence else ""
             out.append(f"<li>{escape(t.label)} ({state}; response: {escape(t.response)}).{evidence}</li>")
         out.append("</ul></section>")
-    for key, (title, kinds) in SECTIONS.items():
-        chosen = [r for r in result.recommendations if r.kind in kinds]
+    for section in result.wording.sections:
+        chosen = [r for r in result.recommendations if r.kind in section.kinds]
         if chosen:
-            out.append(f'<section id="{key}"><h2>{escape(title)}</h2>')
+            out.append(f'<section id="{escape(section.key)}"><h2>{escape(section.title)}</h2>')
             out += [_recommendation(r, refs, labels, missing_records) for r in chosen]
             out.append("</section>")
     if result.missing:
@@ -122,6 +118,10 @@ def _clinician_body(result: Recommendations, refs: References) -> list[str]:
                 f"{escape(', '.join(s.by_labels))}.{because}</li>"
             )
         out.append("</ul></section>")
+    if result.conflicts:
+        out.append('<section id="conflicts"><h2>Conflicts between guidelines</h2><ul>')
+        out += [f"<li>{escape(conflict_text(c).replace('`', ''))}</li>" for c in result.conflicts]
+        out.append("</ul></section>")
     if result.unmapped:
         out.append('<section id="unmapped"><h2>Input not used</h2><ul>')
         out += [
@@ -138,7 +138,7 @@ def _draft(rec: AppliedRecommendation) -> str:
 
 
 def _recommendation(
-    rec: AppliedRecommendation, refs: References, labels: _ClassLabels, missing_records: set[str]
+    rec: AppliedRecommendation, refs: References, labels: dict[str, str], missing_records: set[str]
 ) -> str:
     marks = refs.cite(rec)
     when = f'<span class="urgency u-{rec.urgency}">{rec.urgency}</span>' if rec.urgency else ""
@@ -164,26 +164,10 @@ def _ref_links(marks: str) -> str:
     return "".join(f'<a href="#ref-{n}">[{n}]</a>' for n in numbers)
 
 
-class _ClassLabels:
-    """Labels of inferred classes, from the guideline version the result came from (else the IRI's local name)."""
-
-    def __init__(self, result: Recommendations) -> None:
-        try:
-            gl = load_guideline()
-        except GuidelineError:
-            gl = None
-        self.guideline = gl if gl is not None and gl.version_iri == result.guideline.version_iri else None
-
-    def __call__(self, iri: str) -> str:
-        if self.guideline is not None:
-            return self.guideline.label(URIRef(iri))
-        return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _why_svg(rec: AppliedRecommendation, refs: References, labels: _ClassLabels, missing_records: set[str]) -> str:
+def _why_svg(rec: AppliedRecommendation, refs: References, labels: dict[str, str], missing_records: set[str]) -> str:
     """The provenance chain as columns of boxes joined by arrows."""
     facts: list[_Row] = [("unknown" if f.iri in missing_records else "fact", fact_text(f), None) for f in rec.because]
-    classes: list[_Row] = [("class", labels(c), None) for c in rec.via]
+    classes: list[_Row] = [("class", labels.get(c, c.rsplit("#", 1)[-1]), None) for c in rec.via]
     head = f"{rec.identifier}: {rec.urgency.upper() + ' ' if rec.urgency else ''}{rec.kind} {rec.target.label}"
     evidence: list[_Row] = []
     sources: list[_Row] = []
@@ -309,12 +293,4 @@ def _references(refs: References, *, notes: bool) -> str:
 def _footer(result: Recommendations, audience: str) -> str:
     if audience == "patient":
         return f"<footer><p><em>{escape(PATIENT_NOTE)}</em></p></footer>"
-    gl = result.guideline
-    shown = ", ".join(sorted({r.review_status for r in result.recommendations})) or "none"
-    return (
-        f"<footer><p>Guideline: {escape(gl.title)}, version {escape(gl.version)} "
-        f"(<code>{escape(gl.version_iri)}</code>, last updated {escape(gl.modified)}); module review status: "
-        f"{escape(gl.review_status)}; recommendations shown: {escape(shown)}. Sources applied where they conflict: "
-        f"{escape(JURISDICTION_TEXT[result.jurisdiction])}. Engine: {escape(result.engine)}.</p>"
-        f"<p><em>{escape(DISCLAIMER)}</em></p></footer>"
-    )
+    return f"<footer><p>{escape(footer_text(result))}</p><p><em>{escape(DISCLAIMER)}</em></p></footer>"

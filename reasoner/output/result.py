@@ -10,6 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.input.patient import UnmappedCode
+from reasoner.knowledge.wording import Wording
 from reasoner.namespaces import DCTERMS, DERIVED, GR, OWL, PROV, RDF, RDFS, XSD
 
 __all__ = [
@@ -279,6 +280,8 @@ class Recommendations:
     recommendations: list[AppliedRecommendation]
     suppressed: list[Suppressed]
     missing: list[Missing]
+    wording: Wording = field(repr=False)  # what the reports call things, from the modules' Turtle
+    labels: dict[str, str] = field(repr=False)  # labels of the inferred classes the recommendations went through
     prior_treatments: list[PriorTreatment] = field(default_factory=list)
     derived: Graph = field(default_factory=Graph, repr=False)
     unmapped: list[UnmappedCode] = field(default_factory=list)
