@@ -38,7 +38,7 @@ from reasoner.errors import (
 )
 from reasoner.input.load import load
 from reasoner.knowledge.guideline import Guideline, load_guideline
-from reasoner.knowledge.modules import ENVIRONMENT
+from reasoner.knowledge.modules import ENVIRONMENT, select
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.rdf.rdfio import serialize
@@ -147,7 +147,7 @@ def recommend_command(
 ) -> None:
     """Evaluate one patient file (Turtle, JSON-LD or a FHIR R4 Bundle) and print the recommendations.
 
-    Without FILE, evaluates the embedded seed case (right sciatica with a progressive motor deficit).
+    Without FILE, evaluates the embedded example patient (examples/seed-case.ttl).
 
     \b
     Examples:
@@ -157,7 +157,7 @@ def recommend_command(
       reasoner recommend patient.ttl --jurisdiction UK
       reasoner recommend examples/seed-case.fhir.json --format html > report.html
       reasoner recommend patient.fhir.json --audience patient
-      reasoner recommend patient.ttl --guideline ontology/ckd --guideline my-module/
+      reasoner recommend patient.ttl --guideline my-module/ --guideline another-module/
     """
     if audience != "clinician" and fmt not in ("md", "html"):
         raise click.UsageError(f"--audience {audience} applies to the md and html reports, not --format {fmt}")
@@ -221,9 +221,9 @@ def test_command(paths: tuple[Path, ...], guidelines: tuple[Path, ...]) -> None:
     \b
     Examples:
       reasoner test
-      reasoner test ontology/lbp/cases
-      reasoner test ontology/lbp/cases/vignette-*.yaml
-      reasoner test --guideline ontology/ckd
+      reasoner test my-module/cases
+      reasoner test my-module/cases/vignette-*.yaml
+      reasoner test --guideline my-module/
     """
     gl = _guideline(guidelines)
     try:
@@ -256,8 +256,8 @@ def coverage_command(paths: tuple[Path, ...], fmt: str, guidelines: tuple[Path, 
     \b
     Examples:
       reasoner coverage
-      reasoner coverage ontology/lbp/cases --format json
-      reasoner coverage --guideline ontology/ckd
+      reasoner coverage my-module/cases --format json
+      reasoner coverage --guideline my-module/
     """
     gl = _guideline(guidelines)
     try:
@@ -302,7 +302,8 @@ def check_command(path: Path | None, cases: Path | None, fmt: str, profile: Path
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
 def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
-    """Write the Turtle files under PATHS (default: the bundled ontology/ and shapes/) in the one canonical layout:
+    """Write the Turtle files under PATHS (default: the core's and the bundled modules', and shapes/) in the one
+    canonical layout:
     fixed prefixes, one block per subject in the order subjects are declared, predicates in a fixed order, sorted
     objects. Comments are kept; one that has to move is reported with its line. A file is refused, unchanged, if
     its layout cannot be changed without changing its triples. Exit codes: 0 formatted (or, with --check, nothing
@@ -312,10 +313,10 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
     Examples:
       reasoner fmt
       reasoner fmt --check
-      reasoner fmt ontology/lbp/recommendations.ttl
+      reasoner fmt my-module/recommendations.ttl
     """
     try:
-        results = format_files(paths or (data_dir("ontology"), data_dir("shapes")), check=check_only)
+        results = format_files(paths or (*select().files, data_dir("shapes")), check=check_only)
     except ReasonerError as exc:
         _fail(exc)
     for result in results:

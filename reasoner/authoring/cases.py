@@ -115,7 +115,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        """`<module directory>/<file name>`, e.g. lbp/vignette-v01."""
+        """`<module directory>/<file name>`, e.g. my-module/vignette-v01."""
         folder = self.path.parent
         return f"{folder.parent.name if folder.name == 'cases' else folder.name}/{self.path.stem}"
 
@@ -389,7 +389,10 @@ class _Reader:
 
     def term(self, value: object, where: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(where, f"{value!r}; expected a CURIE such as lbp:MRILumbarSpine or a full IRI")
+            raise self.fail(
+                where,
+                f"{value!r}; expected a CURIE (prefix:name, with a prefix a loaded module declares) or a full IRI",
+            )
         text = value.strip()
         if text.startswith("<") and text.endswith(">"):
             iri = text[1:-1]

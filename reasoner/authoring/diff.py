@@ -33,7 +33,7 @@ from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_gui
 from reasoner.knowledge.modules import select
 from reasoner.namespaces import DCTERMS, GR, OWL, RDF, RDFS, SKOS
 from reasoner.pipeline import recommend_many
-from reasoner.store.cohort import CATALOGUE, derived_graph, facts_graph, open_store, query
+from reasoner.store.cohort import CATALOGUE, facts_graph, open_store, query
 
 __all__ = ["Change", "GuidelineDiff", "PatientImpact", "RecommendationChange", "diff_guidelines", "guideline_at"]
 
@@ -442,7 +442,7 @@ class _Names:
 # -- impact on a cohort ------------------------------------------------------------------------------------------
 
 _RUNS = """
-SELECT ?patient ?version ?asOf ?jurisdiction WHERE {
+SELECT ?g ?patient ?version ?asOf ?jurisdiction WHERE {
   GRAPH ?g { ?run a gr:ReasoningRun ; prov:used ?patient , ?version ; gr:asOf ?asOf ;
                   gr:jurisdictionApplied ?jurisdiction . ?version dcterms:isVersionOf ?module . }
   FILTER(?patient != ?version)
@@ -463,18 +463,30 @@ class _Cohort:
 
 
 def _read_cohort(location: str | Path, old: Guideline) -> _Cohort:
+    """The stored patients, the date and jurisdiction of each one's run, and what was stored for those whose run
+    used only OLD's module versions, when the store holds OLD exactly."""
     cohort = _Cohort([], {}, {})
+    mine = {m.version_iri for m in old.guidelines}
     with open_store(location, read_only=True) as store:
-        under_old: set[str] = set()
+        runs: dict[str, tuple[str, set[str], object, str]] = {}  # graph -> patient, versions, date, jurisdiction
         for row in _rows(query(store, _RUNS)):
-            subject, version, when = str(row["patient"]), str(row["version"]), row["asOf"]
+            found = runs.setdefault(str(row["g"]), (str(row["patient"]), set(), row["asOf"], str(row["jurisdiction"])))
+            found[1].add(str(row["version"]))
+        under_old: dict[str, str] = {}  # patient -> its derived graph under OLD
+        for graph, (subject, versions, when, jurisdiction) in runs.items():
             day = when.toPython() if isinstance(when, Literal) else None
-            if isinstance(day, date) and (version == old.version_iri or subject not in cohort.runs):
-                cohort.runs[subject] = (day, str(row["jurisdiction"]))
-            if version == old.version_iri:
-                under_old.add(subject)
-        bindings = {"catalogue": URIRef(CATALOGUE), "version": URIRef(old.version_iri)}
-        old_is_stored = any(str(r["hash"]) == old.content_hash for r in _rows(query(store, _HASH, bindings=bindings)))
+            ours = versions <= mine
+            if isinstance(day, date) and (ours or subject not in cohort.runs):
+                cohort.runs[subject] = (day, jurisdiction)
+            if ours:
+                under_old[subject] = graph
+        old_is_stored = all(
+            any(
+                str(r["hash"]) == old.content_hash
+                for r in _rows(query(store, _HASH, bindings={"catalogue": URIRef(CATALOGUE), "version": URIRef(v)}))
+            )
+            for v in mine
+        )
         for row in _rows(query(store, _PATIENTS, bindings={"prefix": facts_graph("")})):
             facts = query(store, _FACTS, bindings={"g": URIRef(str(row["g"]))})
             if not isinstance(facts, Graph):
@@ -483,7 +495,7 @@ def _read_cohort(location: str | Path, old: Guideline) -> _Cohort:
             cohort.patients.append(patient)
             key = str(patient.iri)
             if old_is_stored and key in under_old:
-                graph = URIRef(derived_graph(key, old.version_iri))
+                graph = URIRef(under_old[key])
                 cohort.stored[key] = {str(r["rec"]) for r in _rows(query(store, _STORED, bindings={"g": graph}))}
     return cohort
 

@@ -27,19 +27,19 @@ from rdflib.term import Node
 from reasoner._files import write_atomically
 from reasoner.authoring.turtle_scan import Comment, Scan, Statement, scan
 from reasoner.errors import GuidelineError
-from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SH, SKOS, VOCAB, XSD
+from reasoner.knowledge.modules import bundled_prefixes
+from reasoner.namespaces import DCTERMS, GR, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from reasoner.rdf.oxi import from_ox, to_ox
 from reasoner.rdf.rdfio import ReadError, parse_text
 
 __all__ = ["FIXED_PREFIXES", "Formatted", "format_files", "format_text", "same_triples", "turtle_files"]
 
 WIDTH = 120
-#: Prefixes every file writes the same way; a file binding one of these names to another namespace is refused.
-FIXED_PREFIXES = {
+#: Prefixes every file writes the same way (the standard ones and the bundled modules' own, from their vann
+#: declarations); a file binding one of these names to another namespace is refused.
+FIXED_PREFIXES = bundled_prefixes() | {
     "dcterms": str(DCTERMS),
     "gr": str(GR),
-    "lbp": str(LBP),
-    "vocab": str(VOCAB),
     "owl": str(OWL),
     "prov": str(PROV),
     "rdf": str(RDF),

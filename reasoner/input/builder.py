@@ -5,7 +5,7 @@
 
     b = PatientBuilder("https://example.org/patient/1", birth_date=date(1980, 6, 15), sex="female",
                        assessed_on=date(2026, 3, 22))
-    b.finding("Sciatica", laterality="right", onset=date(2026, 3, 2))
+    b.finding("MotorWeakness", laterality="right", onset=date(2026, 3, 2))
     b.absent("HistoryOfCancer")
     b.medication("ketorolac", start=date(2026, 3, 3), days=1, route="intramuscular", dose_mg=60)
     b.therapy("PhysicalTherapy", start=date(2026, 3, 8), ongoing=True, response="partial")
@@ -156,7 +156,7 @@ class PatientBuilder:
         return node
 
     def measurement(self, kind: str, value: float, *, recorded_on: date) -> URIRef:
-        """Record a measurement in its class's unit (eGFR in mL/min/1.73 m2, post-void residual in mL...)."""
+        """Record a measurement in the unit its measurement class declares (gr:unit)."""
         node = self._record(GR.hasMeasurement, GR.Measurement, kind)
         self.graph.add((node, GR.value, _decimal(value)))
         self.graph.add((node, GR.recordedOn, _date(recorded_on)))

@@ -122,6 +122,7 @@ class Guideline:
         self.graph = Graph()
         for part in graphs:
             self.graph += part
+        self._parts = graphs  # the core's, then each module's, in selection order
         self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
         self._labels: dict[Node, str] = {}
         self._closure_index: TripleIndex | None = None
@@ -174,6 +175,21 @@ class Guideline:
     def overlap(self, a: str, b: str) -> bool:
         """Two targets overlap when one is the other or falls under it (a drug in a drug class, a narrower class)."""
         return a in self.members(b) or b in self.members(a)
+
+    def module_graph(self, iri: str) -> Graph:
+        """What module `iri` says, with the core and the modules it imports (directly or not)."""
+        dirs = {d.iri: (d, g) for d, g in zip(self.selection.modules, self._parts[1:], strict=True)}
+        out, todo, seen = Graph(), [iri], set()
+        out += self._parts[0]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in dirs:
+                continue
+            seen.add(current)
+            where, graph = dirs[current]
+            out += graph
+            todo.extend(where.imports)
+        return out
 
     def module(self, iri: str) -> Module:
         return next(m for m in self.modules if m.iri == iri)

@@ -23,13 +23,15 @@ import pyoxigraph as ox
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError
 
-__all__ = ["ENVIRONMENT", "ModuleDir", "Selection", "bundled", "select"]
+__all__ = ["ENVIRONMENT", "ModuleDir", "Selection", "bundled", "bundled_prefixes", "select"]
 
 #: Directories (os.pathsep-separated) to load instead of the bundled modules when no path is given.
 ENVIRONMENT = "REASONER_GUIDELINES"
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _ONTOLOGY = ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")
 _IMPORTS = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
+_PREFIX = ox.NamedNode("http://purl.org/vocab/vann/preferredNamespacePrefix")
+_NAMESPACE = ox.NamedNode("http://purl.org/vocab/vann/preferredNamespaceUri")
 _CORE = "core.ttl"
 
 
@@ -41,6 +43,7 @@ class ModuleDir:
     iri: str
     imports: tuple[str, ...]
     files: tuple[Path, ...]
+    prefix: tuple[str, str] | None  # its vann prefix and namespace
 
     @property
     def features(self) -> tuple[Path, ...]:
@@ -75,10 +78,12 @@ class Selection:
         return (*self.files, *(f for m in self.modules for f in (*m.features, *m.shapes)))
 
 
-def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...]]:
-    """The one owl:Ontology the files declare, and what it imports (read straight from the Turtle, cheaply)."""
+def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...], tuple[str, str] | None]:
+    """The one owl:Ontology the files declare, what it imports and its vann prefix (read straight from the
+    Turtle, cheaply)."""
     ontologies: set[str] = set()
     imports: list[str] = []
+    vann: dict[ox.NamedNode, str] = {}
     for path in files:
         try:
             quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
@@ -89,16 +94,19 @@ def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...]]
                 ontologies.add(q.subject.value)
             elif q.predicate == _IMPORTS and isinstance(q.object, ox.NamedNode) and q.object.value not in imports:
                 imports.append(q.object.value)
+            elif q.predicate in (_PREFIX, _NAMESPACE) and isinstance(q.object, ox.Literal):
+                vann[q.predicate] = q.object.value
     if len(ontologies) != 1:
         found = ", ".join(sorted(ontologies)) or "none"
         raise GuidelineError(f"{where}: a module declares exactly one owl:Ontology in its Turtle, found {found}")
-    return ontologies.pop(), tuple(imports)
+    prefix = (vann[_PREFIX], vann[_NAMESPACE]) if len(vann) == 2 else None
+    return ontologies.pop(), tuple(imports), prefix
 
 
 def _module(path: Path) -> ModuleDir:
     files = tuple(sorted(p for p in path.glob("*.ttl") if p.is_file()))
-    iri, imports = _declared(files, path)
-    return ModuleDir(path=path, iri=iri, imports=imports, files=files)
+    iri, imports, prefix = _declared(files, path)
+    return ModuleDir(path=path, iri=iri, imports=imports, files=files, prefix=prefix)
 
 
 def _modules_under(root: Path) -> list[ModuleDir]:
@@ -110,6 +118,11 @@ def bundled() -> tuple[Path, tuple[ModuleDir, ...]]:
     """The bundled core file and modules."""
     root = data_dir("ontology")
     return root / _CORE, tuple(_modules_under(root))
+
+
+def bundled_prefixes() -> dict[str, str]:
+    """The prefixes the bundled modules declare (vann), for queries over a cohort store."""
+    return dict(m.prefix for m in bundled()[1] if m.prefix)
 
 
 def _expand(path: Path) -> tuple[Path | None, list[ModuleDir]]:

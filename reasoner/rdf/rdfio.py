@@ -102,7 +102,6 @@ def parse_text(graph: Graph, raw: bytes | str, *, source: str, fmt: str | None =
 _WRITERS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "json-ld": ox.RdfFormat.JSON_LD}
 _PREFIXES = {
     "gr": "https://w3id.org/guideline-reasoner/core#",
-    "lbp": "https://w3id.org/guideline-reasoner/lbp#",
     "prov": "http://www.w3.org/ns/prov#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

@@ -1,5 +1,5 @@
 """CDS Hooks 2.0: a discovery endpoint and a `patient-view` service that evaluates the prefetched FHIR resources
-and answers with cards, plus an `order-select` service that checks draft lumbar spine imaging orders against the
+and answers with cards, plus an `order-select` service that checks draft imaging orders against the
 recommendations. `CdsHooks.handle` answers one HTTP request (method, path, body) so any server can mount it;
 `make_server` is a minimal standalone server on the standard library.
 
@@ -77,8 +77,8 @@ class CdsHooks:
                 {
                     "hook": "order-select",
                     "title": f"{title}: imaging order check",
-                    "description": "Checks draft lumbar spine imaging orders against the guideline's imaging "
-                    "recommendations for this patient.",
+                    "description": "Checks draft imaging orders against the guideline's imaging recommendations "
+                    "for this patient.",
                     "prefetch": _PREFETCH,
                 },
                 self._order_select,

@@ -29,17 +29,16 @@ from typing import TypeAlias
 import pyoxigraph as ox
 
 from reasoner.errors import QueryError, StoreError
-from reasoner.namespaces import DCTERMS, GR, LBP, OWL, PROV, RDF, RDFS, SKOS, VOCAB, XSD
+from reasoner.knowledge.modules import bundled_prefixes
+from reasoner.namespaces import DCTERMS, GR, OWL, PROV, RDF, RDFS, SKOS, XSD
 from reasoner.rdf.bindings import Substitution
 from reasoner.store.lock import WriterLock
 
 __all__ = ["PREFIXES", "Answer", "CohortStore", "EmbeddedStore", "PatientGraphs", "RemoteStore", "replace_update"]
 
 #: Prefixes every query may use without declaring them.
-PREFIXES = {
+PREFIXES = bundled_prefixes() | {
     "gr": str(GR),
-    "lbp": str(LBP),
-    "vocab": str(VOCAB),
     "prov": str(PROV),
     "rdf": str(RDF),
     "rdfs": str(RDFS),

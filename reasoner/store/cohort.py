@@ -43,7 +43,7 @@ from rdflib.term import Node
 
 from reasoner.errors import InputError, QueryError, ReasonerError, StoreError
 from reasoner.input.patient import Patient, skolemize
-from reasoner.knowledge.guideline import Guideline
+from reasoner.knowledge.guideline import Guideline, Module
 from reasoner.namespaces import DCTERMS, OWL, RDF
 from reasoner.output.result import Recommendations
 from reasoner.rdf.bindings import Value, bind
@@ -93,9 +93,11 @@ def facts_graph(patient: str) -> str:
     return f"{STORE}facts?patient={quote(patient, safe='')}"
 
 
-def derived_graph(patient: str, version: str) -> str:
-    """The name of the graph holding what was derived for `patient` under guideline version IRI `version`."""
-    return f"{STORE}derived?patient={quote(patient, safe='')}&guideline={quote(version, safe='')}"
+def derived_graph(patient: str, versions: str) -> str:
+    """The name of the graph holding what was derived for `patient` under the guideline versions applied
+    (`versions`: their IRIs, space-separated, the first module's first; see Recommendations.versions_key)."""
+    named = "".join(f"&guideline={quote(v, safe='')}" for v in versions.split())
+    return f"{STORE}derived?patient={quote(patient, safe='')}{named}"
 
 
 def closure_graph(version: str) -> str:
@@ -136,9 +138,15 @@ def open_store(location: str | Path | None = None, *, read_only: bool = False, t
 
 
 def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
-    """Store the guideline's two graphs and its catalogue entry, in one update, unless this version is already
-    stored with the same content hash. Returns whether anything was written."""
-    version = guideline.version_iri
+    """Store each guideline module's version: what it says (with the core and what it imports) and the closure, and
+    its catalogue entry, one update per module, unless that version is already stored with the same content hash.
+    Returns whether anything was written."""
+    written = [_write_module(store, guideline, module) for module in guideline.guidelines]
+    return any(written)
+
+
+def _write_module(store: CohortStore, guideline: Guideline, module: Module) -> bool:
+    version = module.version_iri
     stored = (
         f"ASK {{ GRAPH {_iri(CATALOGUE)} {{ {_iri(version)} st:contentHash {ox.Literal(guideline.content_hash)} }} }}"
     )
@@ -151,15 +159,15 @@ def write_guideline(store: CohortStore, guideline: Guideline) -> bool:
 
     entry = [
         (URIRef(version), RDF.type, URIRef(_ST + "GuidelineGraph")),
-        (URIRef(version), DCTERMS.isVersionOf, URIRef(guideline.iri)),
+        (URIRef(version), DCTERMS.isVersionOf, URIRef(module.iri)),
         (URIRef(version), URIRef(_ST + "closure"), URIRef(closure)),
         (URIRef(version), URIRef(_ST + "contentHash"), Literal(guideline.content_hash)),
-        (URIRef(version), OWL.versionInfo, Literal(guideline.version)),
+        (URIRef(version), OWL.versionInfo, Literal(module.version)),
     ]
     store.update(
         f"DROP SILENT GRAPH {_iri(version)} ;\nDROP SILENT GRAPH {_iri(closure)} ;\n"
         f"DELETE WHERE {{ GRAPH {_iri(CATALOGUE)} {{ {_iri(version)} ?p ?o }} }} ;\n"
-        f"INSERT DATA {{\nGRAPH {_iri(version)} {{\n{_ntriples(guideline.graph, skolem)}}}\n"
+        f"INSERT DATA {{\nGRAPH {_iri(version)} {{\n{_ntriples(guideline.module_graph(module.iri), skolem)}}}\n"
         f"GRAPH {_iri(closure)} {{\n{_ntriples(guideline.inferred, skolem)}}}\n"
         f"GRAPH {_iri(CATALOGUE)} {{\n{_ntriples(entry, skolem)}}}\n}}"
     )
@@ -177,7 +185,7 @@ def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
         raise InputError(f"{patient.source}: blank nodes cannot be stored; evaluate skolemize(patient) instead")
 
     facts = facts_graph(str(patient.iri))
-    derived = derived_graph(str(patient.iri), result.guideline.version_iri)
+    derived = derived_graph(str(patient.iri), result.versions_key)
     try:
         body = f"GRAPH {_iri(facts)} {{\n{_ntriples(patient.graph, refuse)}}}\n"
         body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(guideline_statements=False), refuse)}}}\n"

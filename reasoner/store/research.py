@@ -23,6 +23,7 @@ from rdflib import URIRef
 
 from reasoner._paths import data_dir
 from reasoner.errors import QueryError
+from reasoner.knowledge.modules import bundled
 from reasoner.knowledge.queries import header_fields
 from reasoner.store.cohort import Rows, open_store, serialize_query
 from reasoner.store.cohort import query as run
@@ -63,9 +64,15 @@ def load_query(path: Path) -> ResearchQuery:
 
 @cache
 def queries(root: Path | None = None) -> dict[str, ResearchQuery]:
-    """Every research query by name (the file name without .rq), in name order."""
-    base = root or data_dir("queries") / "research"
-    return {p.stem: load_query(p) for p in sorted(base.glob("*.rq"))}
+    """Every research query by name (the file name without .rq), in name order: those under `root`, by default
+    the core's (queries/research) and every bundled module's (research/). A name used twice is a QueryError."""
+    folders = [root] if root is not None else [data_dir("queries") / "research", *(m.research for m in bundled()[1])]
+    found: dict[str, ResearchQuery] = {}
+    for path in sorted((p for folder in folders for p in folder.glob("*.rq")), key=lambda p: p.name):
+        if path.stem in found:
+            raise QueryError(f"{path}: a research query named {path.stem!r} exists already ({found[path.stem].path})")
+        found[path.stem] = load_query(path)
+    return found
 
 
 def run_query(query: str, store_path: str | Path, *, fmt: str = "table", params: tuple[str, ...] = ()) -> str:

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from rdflib import URIRef
+from rdflib.term import Node
 
 from reasoner.errors import GuidelineError
 from reasoner.input.builder import PatientBuilder
 from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import RDF, RDFS, VOCAB
+from reasoner.namespaces import RDF, RDFS
 
 __all__ = ["SCENARIOS", "Concepts", "Encounter", "build"]
 
@@ -39,30 +40,31 @@ class Concepts:
             f"which guideline version {self.gl.version} does not define"
         )
 
+    def _named(self, terms: set[Node], kind: str, name: str) -> str:
+        found = sorted(str(t) for t in terms if str(t).rsplit("#", 1)[-1] == name)
+        if not found:
+            raise self._missing(kind, name)
+        return found[0]
+
     def finding(self, name: str) -> str:
-        if VOCAB[name] not in self.vocab.findings:
-            raise self._missing("finding class", name)
-        return str(VOCAB[name])
+        return self._named(self.vocab.findings, "finding class", name)
 
     def drug(self, name: str) -> str:
-        if VOCAB[name] not in self.vocab.drugs:
-            raise self._missing("drug", name)
-        return str(VOCAB[name])
+        return self._named(self.vocab.drugs, "drug", name)
 
     def therapy(self, name: str) -> str:
-        if VOCAB[name] not in self.vocab.therapies:
-            raise self._missing("therapy", name)
-        return str(VOCAB[name])
+        return self._named(self.vocab.therapies, "therapy", name)
 
     def measurement(self, name: str) -> str:
-        if VOCAB[name] not in self.vocab.measurements:
-            raise self._missing("measurement class", name)
-        return str(VOCAB[name])
+        return self._named(self.vocab.measurements, "measurement class", name)
 
     def optional(self, name: str) -> str | None:
         """The finding class `name` when the guideline defines it: for details that enrich a scenario without
         defining it."""
-        return str(VOCAB[name]) if VOCAB[name] in self.vocab.findings else None
+        try:
+            return self.finding(name)
+        except GuidelineError:
+            return None
 
     def group(self, name: str) -> list[str]:
         """The local names of the finding classes under the group `name`; none when the guideline lacks it."""
@@ -76,7 +78,11 @@ class Concepts:
 
     def members(self, name: str) -> list[str]:
         """The drugs that belong to the drug class `name` (directly or through a narrower class), sorted."""
-        root = VOCAB[name]
+        root = URIRef(
+            self._named(
+                {s for s in self.gl.graph.subjects(RDF.type, None) if isinstance(s, URIRef)}, "drug class", name
+            )
+        )
         if (root, RDF.type, None) not in self.gl.graph:
             raise self._missing("drug class", name)
         classes = set(self.gl.graph.transitive_subjects(RDFS.subClassOf, root))
