@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Namespace
 
 from reasoner import load_guideline
 from reasoner.authoring.cases import CaseResult, load_case, load_cases, run_case
 from reasoner.authoring.coverage import coverage
 from reasoner.cli import main
 from reasoner.errors import CaseError, InputError
-from reasoner.namespaces import GR, LBP, VOCAB
+from reasoner.namespaces import GR, VOCAB
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 NEGATIVES = {
     "bladder": "BladderDysfunction",

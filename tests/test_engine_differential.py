@@ -37,7 +37,7 @@ _LINKS = (ns.GR.hasFinding, ns.GR.hasExposure, ns.GR.hasMeasurement)
 
 def _corpus() -> list[Patient]:
     files = [SEED, *sorted((ROOT / "ontology" / "lbp" / "cases" / "vignettes").glob("*.ttl"))]
-    files += sorted(p for p in (ROOT / "tests" / "cases").rglob("*.ttl") if p.is_file())
+    files += sorted(p for p in (ROOT / "ontology").glob("*/cases/patients/*.ttl") if p.is_file())
     return [load(f) for f in files]
 
 

@@ -12,18 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 import reasoner
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
+from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
 from reasoner.store.batch import batch
 from reasoner.store.cohort import CohortStore, Rows, open_store, query
 from reasoner.synth.cohort import scenario_of, synthetic_patients, write_cohort
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 SEED = 20261124
 COHORT = 48  # two blocks of scenarios: every pathway at least twice

@@ -16,13 +16,15 @@ from datetime import date
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 
 import reasoner
 from reasoner import Patient, Recommendations
 from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import GR, LBP, RDF, RDFS, XSD
+from reasoner.namespaces import GR, RDF, RDFS, XSD
 from reasoner.synth.cohort import synthetic_patient
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 GL = reasoner.load_guideline()
 CLOSURE = GL.closure_index()  # built once: the guideline's closure, indexed

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rdflib import URIRef
+from rdflib import Namespace, URIRef
 
 import reasoner
-from reasoner.namespaces import GR, LBP, PROV, RDF, VOCAB
+from reasoner.namespaces import GR, PROV, RDF, VOCAB
 from tests.conftest import SEED
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 MUST = [
     "LBP-IMG-04", "LBP-REF-01", "LBP-ASSESS-03", "LBP-ASSESS-04", "LBP-MED-05", "LBP-MED-04",

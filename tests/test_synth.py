@@ -7,14 +7,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, Namespace
 
 import reasoner
 from reasoner.errors import GuidelineError
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import LBP, RDF
+from reasoner.namespaces import RDF
 from reasoner.synth.cohort import BLOCK, WEIGHTS, scenario_of, synthetic_patient, synthetic_patients, write_cohort
 from reasoner.synth.scenarios import Concepts
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 COUNT = 3 * BLOCK
 
