@@ -4,13 +4,14 @@ Chromium (Debian's, driven by Playwright) for the browser tests."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import reasoner
+from reasoner.store.cohort import derived_graph
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -67,3 +68,10 @@ def default_sigint() -> None:
     """`preexec_fn` for a child that must stop on Ctrl-C as it would in a terminal: a shell's background job starts
     with SIGINT ignored, and a child inherits that (Python then installs no KeyboardInterrupt handler)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def derived_graph_of(graphs: Iterable[str], patient: str) -> str:
+    """The name of `patient`'s derived graph among `graphs` (it names every guideline version applied, which depends
+    on the modules whose scope the patient is in); "" when there is none."""
+    prefix = derived_graph(patient, "")
+    return next((g for g in graphs if g == prefix or g.startswith(prefix + "&")), "")

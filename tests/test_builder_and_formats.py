@@ -87,6 +87,7 @@ def test_long_one_line_string_is_data_not_a_path() -> None:
 def test_blank_node_records_are_given_stable_iris_and_evaluated() -> None:
     text = """@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
 @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 <https://example.org/patient/blank> a gr:Patient ; gr:assessedOn "2026-03-22"^^xsd:date ;
     gr:hasFinding [ a gr:FindingRecord, vocab:Sciatica ; gr:status gr:Present ; gr:onset "2026-03-10"^^xsd:date ] ,

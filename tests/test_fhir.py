@@ -271,6 +271,7 @@ def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
         data="""
         @prefix gr: <https://w3id.org/guideline-reasoner/core#> .
         @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+        @prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
         vocab:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] .""",
         format="turtle",
     )

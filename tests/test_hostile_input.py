@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "examples" / "seed-case.ttl").read_text()
 PREFIXES = """@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
 @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix sh: <http://www.w3.org/ns/shacl#> .

@@ -23,6 +23,7 @@ SH = "http://www.w3.org/ns/shacl#"
 
 BASE_TTL = f"""@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
 @prefix lbp: <{LBP}> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix ex: <{EX}> .
 
