@@ -7,8 +7,10 @@ from the patient's triples reaches the same fixpoint as the full closure.
 
 Supported (rule names from the spec's tables 5-7): cax-sco, cax-eqc1/2 and cls-int2/cls-uni (through the closed
 subclass hierarchy), cls-int1, cls-svf1, cls-svf2, cls-hv1, cls-hv2, cls-avf, prp-dom, prp-rng, prp-spo1,
-prp-eqp1/2 (through the closed subproperty hierarchy), prp-inv1/2, prp-symp, prp-trp. A guideline that uses a
-construct outside this set is refused by `TBox.refuse_unsupported` rather than silently under-reasoned.
+prp-eqp1/2 (through the closed subproperty hierarchy), prp-inv1/2, prp-symp, prp-trp; eq-ref through `entails`.
+The rules whose conclusion is false are checked by `conflicts` (reasoner.engine.consistency). A guideline that uses
+a construct outside this set, or in a use these rules do not cover exactly, is refused by `TBox.refuse_unsupported`
+rather than silently under-reasoned.
 """
 
 from __future__ import annotations
