@@ -6,6 +6,8 @@ The tree::
     ├── InputError                 the patient input is at fault (CLI exit code 1); nothing was derived
     │   ├── PatientParseError      the file or string cannot be read as RDF (names the source and the line)
     │   ├── InvalidPatientError    the facts parse but break the patient shapes (lists every violation)
+    │   │   └── InconsistentPatientError  the facts contradict the guideline under OWL 2 RL (names the facts
+    │   │                          and the rule whose conclusion is false)
     │   ├── CannotEvaluateError    the patient is valid but over the reasoning budget (reasoner.engine.safeguards): too
     │   │                          large or too slow to evaluate; no advice at all rather than partial advice
     │   └── CaseError              a guideline test case file is malformed: names the file, the field and what
@@ -30,6 +32,7 @@ __all__ = [
     "CannotEvaluateError",
     "CaseError",
     "GuidelineError",
+    "InconsistentPatientError",
     "InputError",
     "InvalidPatientError",
     "PatientParseError",
@@ -111,3 +114,16 @@ class QueryError(ReasonerError):
 
 class StoreError(ReasonerError):
     """The cohort store cannot be opened, read or written: names the directory or the server's URL."""
+
+
+class InconsistentPatientError(InvalidPatientError):
+    """The patient facts, closed with the guideline under OWL 2 RL, are inconsistent: a rule whose conclusion is
+    `false` fired (owl:Nothing, disjoint classes or properties, a negative property assertion, an ill-typed
+    literal, ...). Each violation names the conflicting facts and the rule; nothing was derived."""
+
+    def __init__(self, source: str, conflicts: list[Violation]) -> None:
+        super().__init__(source, conflicts)
+        lines = "\n".join(f"  - {v}" for v in conflicts)
+        self.args = (
+            f"{source}: patient data inconsistent with the guideline ({len(conflicts)} conflict(s)):\n{lines}",
+        )

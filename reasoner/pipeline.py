@@ -15,7 +15,7 @@ from rdflib.term import Node
 from reasoner.engine.engines import ENGINES, Evaluation
 from reasoner.engine.safeguards import evaluate_guarded
 from reasoner.engine.validate import validate
-from reasoner.errors import CannotEvaluateError, InputError, ReasonerError
+from reasoner.errors import InputError, ReasonerError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.guideline import Guideline, Module, RecommendationSpec, load_guideline
@@ -120,7 +120,7 @@ def recommend_many(
             for (index, data), evaluation in zip(group, found, strict=True):
                 outcomes[index] = (
                     evaluation
-                    if isinstance(evaluation, CannotEvaluateError)
+                    if isinstance(evaluation, InputError)
                     else _Assembler(gl, data, evaluation).build(when, engine, jurisdiction)
                 )
         for outcome in outcomes:

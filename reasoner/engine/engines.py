@@ -19,11 +19,12 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from reasoner.engine.consistency import Checks, Conflict
 from reasoner.engine.owl2rl import TBox
 from reasoner.engine.rule_table import RuleTable
-from reasoner.errors import ReasonerError
+from reasoner.errors import GuidelineError, InconsistentPatientError, ReasonerError, Violation
 from reasoner.input.patient import Patient
-from reasoner.knowledge.closure import expand_with_owlrl
+from reasoner.knowledge.closure import expand_with_owlrl, owlrl_errors
 from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.queries import rule_query
 from reasoner.namespaces import GR, RDF, XSD
@@ -103,6 +104,9 @@ class OwlrlEngine:
         for patient in patients:  # one closure per patient: this is the naive baseline
             work, derived = self.features(gl, patient, as_of=as_of)
             self.close(work)
+            # owlrl re-creates literals, which rdflib may normalise: check the patient's own triples as given too
+            conflicts = Checks(work).all_of({*work, *patient.graph}, work.__contains__)
+            _refuse_inconsistent([patient.source], [*conflicts, *(f"owlrl: {e}" for e in owlrl_errors(work))])
             applied, blocked = self.rules(work, patient.iri, min_rank=min_rank, jurisdiction=jurisdiction)
             out.append(Evaluation(applied, blocked, Facts(cast(_Source, work)), derived))
         return out
@@ -148,6 +152,9 @@ class _Compiled:
         TBox.refuse_unsupported(gl.graph, where=f"guideline {gl.iri} ({gl.version})")
         closure = gl.closure()
         self.tbox = TBox(closure)
+        if self.tbox.guideline_conflicts:
+            problems = "; ".join(self.tbox.guideline_conflicts[:5])
+            raise GuidelineError(f"guideline {gl.iri} ({gl.version}) is inconsistent under OWL 2 RL: {problems}")
         self.guideline_facts = self.tbox.closure  # the same closure, already indexed by the T-box
         self._guideline_quads = to_quads(gl.graph, self.ASSERTED)
         self.store = self._fresh_store()
@@ -215,6 +222,7 @@ class CompiledEngine:
             store.remove_graph(work)
         facts = Facts(abox, c.guideline_facts)
         per_patient = owner.split(derived, source="feature rules")
+        owner.refuse_inconsistent(patients, c.tbox.conflicts(abox))
         out = []
         for i, p in enumerate(patients):
             classes = {str(t) for t in abox.objects(p.iri, RDF.type)}
@@ -234,6 +242,12 @@ class _Owners:
                 for record in p.graph.objects(p.iri, link):
                     self.of[record] = i
 
+    def refuse_inconsistent(self, patients: Sequence[Patient], conflicts: list[Conflict]) -> None:
+        """Refuse the patients `conflicts` are about (all of them where a conflict names no patient's node)."""
+        involved = {self.of[n] for c in conflicts for fact in c.facts for n in (fact[0], fact[2]) if n in self.of}
+        at_fault = sorted(involved) if involved or not conflicts else range(len(patients))
+        _refuse_inconsistent([patients[i].source for i in at_fault], conflicts)
+
     def split(self, triples: set[Triple], *, source: str) -> list[Graph]:
         count = 1 + max(self.of.values(), default=0)
         out = [Graph() for _ in range(count)]
@@ -246,6 +260,16 @@ class _Owners:
                 raise ReasonerError(f"{source} derived {triple} about a node that belongs to no patient")
             out[index].add(triple)
         return out
+
+
+def _refuse_inconsistent(sources: list[str], conflicts: Sequence[Conflict | str]) -> None:
+    """Raise InconsistentPatientError if OWL 2 RL found `conflicts`: nothing is derived from such a patient."""
+    if conflicts:
+        violations = [
+            Violation(str(c.facts[0][0]), None, str(c)) if isinstance(c, Conflict) else Violation("OWL 2 RL", None, c)
+            for c in conflicts
+        ]
+        raise InconsistentPatientError(", ".join(sources), violations)
 
 
 ENGINES: dict[str, Engine] = {"compiled": CompiledEngine(), "owlrl": OwlrlEngine()}

@@ -7,52 +7,108 @@ from the patient's triples reaches the same fixpoint as the full closure.
 
 Supported (rule names from the spec's tables 5-7): cax-sco, cax-eqc1/2 and cls-int2/cls-uni (through the closed
 subclass hierarchy), cls-int1, cls-svf1, cls-svf2, cls-hv1, cls-hv2, cls-avf, prp-dom, prp-rng, prp-spo1,
-prp-eqp1/2 (through the closed subproperty hierarchy), prp-inv1/2, prp-symp, prp-trp. A guideline that uses a
-construct outside this set is refused by `TBox.refuse_unsupported` rather than silently under-reasoned.
+prp-eqp1/2 (through the closed subproperty hierarchy), prp-inv1/2, prp-symp, prp-trp; eq-ref through `entails`.
+The rules whose conclusion is false are checked by `conflicts` (reasoner.engine.consistency). A guideline that uses
+a construct outside this set, or in a use these rules do not cover exactly, is refused by `TBox.refuse_unsupported`
+rather than silently under-reasoned.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from reasoner.engine.consistency import Checks, Conflict
+from reasoner.engine.datatypes import RANGE_DATATYPES, RL_DATATYPES
 from reasoner.errors import GuidelineError
-from reasoner.namespaces import OWL, RDF, RDFS
+from reasoner.knowledge.closure import owlrl_errors
+from reasoner.namespaces import OWL, RDF, RDFS, XSD
 from reasoner.rdf.index import Triple, TripleIndex
 
 __all__ = ["UNSUPPORTED", "TBox"]
 
 _TYPE, _THING = RDF.type, OWL.Thing  # hoisted: namespace attribute lookups are slow in the inner loop
 
-# Constructs whose OWL 2 RL rules the per-patient path does not implement, with the rules they would need.
+# Constructs refused wherever they occur (as predicate, as rdf:type, or as subject), with the rules they would need.
 UNSUPPORTED: dict[URIRef, str] = {
-    OWL.sameAs: "eq-* (equality)",
-    OWL.differentFrom: "eq-diff1",
-    OWL.AllDifferent: "eq-diff2/3",
+    OWL.sameAs: "eq-sym, eq-trans, eq-rep-s/p/o (equality)",
     OWL.FunctionalProperty: "prp-fp (derives owl:sameAs)",
     OWL.InverseFunctionalProperty: "prp-ifp (derives owl:sameAs)",
     OWL.hasKey: "prp-key (derives owl:sameAs)",
     OWL.maxCardinality: "cls-maxc1/2",
     OWL.maxQualifiedCardinality: "cls-maxqc1-4",
-    OWL.cardinality: "cls-maxc (not in OWL 2 RL)",
-    OWL.qualifiedCardinality: "cls-maxqc (not in OWL 2 RL)",
-    OWL.minCardinality: "not in OWL 2 RL",
+    OWL.cardinality: "none: not in OWL 2 RL",
+    OWL.qualifiedCardinality: "none: not in OWL 2 RL",
+    OWL.minCardinality: "none: not in OWL 2 RL",
+    OWL.minQualifiedCardinality: "none: not in OWL 2 RL",
     OWL.propertyChainAxiom: "prp-spo2",
-    OWL.oneOf: "cls-oo",
-    OWL.complementOf: "cls-com (inconsistency check)",
-    OWL.disjointWith: "cax-dw (inconsistency check)",
-    OWL.AllDisjointClasses: "cax-adc (inconsistency check)",
-    OWL.propertyDisjointWith: "prp-pdw (inconsistency check)",
-    OWL.AllDisjointProperties: "prp-adp (inconsistency check)",
-    OWL.IrreflexiveProperty: "prp-irp (inconsistency check)",
-    OWL.AsymmetricProperty: "prp-asyp (inconsistency check)",
-    OWL.NegativePropertyAssertion: "prp-npa1/2 (inconsistency check)",
-    OWL.hasSelf: "not in OWL 2 RL",
+    OWL.hasSelf: "none: not in OWL 2 RL",
+    OWL.ReflexiveProperty: "none: not in OWL 2 RL",
+    OWL.disjointUnionOf: "none: not in OWL 2 RL",
+    OWL.onDatatype: "dt-type2 over a datatype restriction",
+    OWL.withRestrictions: "dt-type2 over a datatype restriction",
+    OWL.datatypeComplementOf: "none: not in OWL 2 RL",
 }
+_DATA_RANGE_NAMESPACES = (str(XSD), str(RDF), str(RDFS), str(OWL))
+_BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
+_PLAIN_CLASSES = {OWL.Thing, OWL.Nothing, RDFS.Resource, OWL.NamedIndividual}
+
+
+def _is_data_range(graph: Graph, node: Node) -> bool:
+    """A datatype or a data range: what a literal, not an individual, is a member of."""
+    if isinstance(node, URIRef):
+        return node in RL_DATATYPES or str(node).startswith(str(XSD)) or (node, RDF.type, RDFS.Datatype) in graph
+    if (node, RDF.type, RDFS.Datatype) in graph or (node, OWL.onDatatype, None) in graph:
+        return True
+    listed = [m for head in graph.objects(node, OWL.oneOf) for m in Collection(graph, head)]
+    members = [
+        m for p in (OWL.intersectionOf, OWL.unionOf) for h in graph.objects(node, p) for m in Collection(graph, h)
+    ]
+    return any(isinstance(m, Literal) for m in listed) or any(_is_data_range(graph, m) for m in members)
+
+
+def _builtin(node: Node) -> bool:
+    return isinstance(node, URIRef) and str(node).startswith(_BUILTIN_NAMESPACES)
+
+
+def _conditional(graph: Graph) -> Iterator[tuple[str, str, set[Node]]]:
+    """(construct, rule it would need, where it is used) for constructs refused only in some uses."""
+    restrictions = set(graph.subjects(OWL.onProperty, None))
+    data_props = set(graph.subjects(RDF.type, OWL.DatatypeProperty))
+    for p, rule in ((OWL.someValuesFrom, "cls-svf1 with dt-type2"), (OWL.allValuesFrom, "cls-avf with dt-type2")):
+        users = {r for r, filler in graph.subject_objects(p) if filler != OWL.Thing and _is_data_range(graph, filler)}
+        users |= {
+            r for r in restrictions & set(graph.subjects(p, None)) if set(graph.objects(r, OWL.onProperty)) & data_props
+        }
+        yield f"{_name(p)} with a data range", rule, users
+    users = {r for r, value in graph.subject_objects(OWL.hasValue) if isinstance(value, Literal)}
+    yield "owl:hasValue with a literal", "cls-hv1/2 with dt-eq (literals equal by value)", users
+    users = {
+        p
+        for p, d in graph.subject_objects(RDFS.range)
+        if _is_data_range(graph, d)
+        and d not in RANGE_DATATYPES
+        and not (isinstance(d, URIRef) and d not in RL_DATATYPES)
+    }
+    yield "rdfs:range with a data range outside the implemented datatypes", "dt-not-type after prp-rng", users
+    # Per-patient rules that would derive a triple about the schema, which only the compile-time closure handles.
+    typed = [o for p in (RDFS.subClassOf, OWL.equivalentClass, RDFS.domain, RDFS.range, OWL.allValuesFrom)
+             for o in graph.objects(None, p)]  # fmt: skip
+    users = {c for c in typed if _builtin(c) and c not in _PLAIN_CLASSES and c not in RL_DATATYPES}
+    derived = [o for p in (RDFS.subPropertyOf, OWL.equivalentProperty, OWL.inverseOf) for o in graph.objects(None, p)]
+    derived += [s for p in (OWL.equivalentProperty, OWL.inverseOf) for s in graph.subjects(p, None)]
+    derived += [p for r in graph.subjects(OWL.hasValue, None) for p in graph.objects(r, OWL.onProperty)]
+    derived += [p for k in (OWL.SymmetricProperty, OWL.TransitiveProperty) for p in graph.subjects(RDF.type, k)]
+    users |= {p for p in derived if _builtin(p)}
+    yield "a built-in RDF/RDFS/OWL term as a class or property patient facts are given", "scm-* (schema rules)", users
+
+
+def _name(construct: URIRef) -> str:
+    return "owl:" + construct.removeprefix(str(OWL))
 
 
 class TBox:
@@ -103,18 +159,25 @@ class TBox:
             for filler in objects(r, OWL.allValuesFrom):
                 self.avf_by_class[r].append((prop, filler))
                 self.avf_by_prop[prop].append((r, filler))
+        self.checks = Checks(closure)
+        # The guideline's own conflicts: owlrl's error list, and the same checks the patients get.
+        self.guideline_conflicts = [*owlrl_errors(closure), *map(str, self.checks.static)]
+        self.guideline_conflicts += map(str, self.checks.all_of(self.closure.triples, self.closure.__contains__))
 
     @staticmethod
     def refuse_unsupported(asserted: Graph, *, where: str) -> None:
-        """Raise GuidelineError naming every construct of `asserted` the per-patient rules do not implement."""
-        problems = []
+        """Raise GuidelineError naming every construct of `asserted` the per-patient rules do not implement exactly:
+        the construct, the OWL 2 RL rule it would need and where it is used."""
+        found: list[tuple[str, str, set[Node]]] = []
         for construct, rules in UNSUPPORTED.items():
-            users = sorted({str(s) for s in asserted.subjects(construct, None)})
-            users += sorted({str(s) for s in asserted.subjects(RDF.type, construct)})
-            users += sorted({str(s) for s, _ in asserted.subject_objects(construct)} - set(users))
-            if users:
-                name = "owl:" + construct.removeprefix(str(OWL))
-                problems.append(f"{name} on {', '.join(users[:3])} needs OWL 2 RL rule {rules}")
+            users = set(asserted.subjects(construct, None)) | set(asserted.subjects(RDF.type, construct))
+            found.append((_name(construct), rules, users))
+        found += _conditional(asserted)
+        problems = [
+            f"{name} on {', '.join(sorted(str(u) for u in users)[:3])} needs OWL 2 RL rule {rules}"
+            for name, rules, users in found
+            if users
+        ]
         if problems:
             raise GuidelineError(
                 f"{where}: the compiled engine does not support " + "; ".join(problems) + " (use --engine owlrl)"
@@ -135,6 +198,16 @@ class TBox:
             abox.add(triple)
             agenda.extend(t for t in self._consequences(triple, abox) if t not in known and t not in given)
         return abox
+
+    def conflicts(self, abox: TripleIndex) -> list[Conflict]:
+        """The rules with conclusion `false` that fire on the closed patient facts `abox` (from `close`)."""
+        return self.checks.all_of(abox.triples, lambda t: t in abox.triples or t in self.closure.triples)
+
+    def entails(self, abox: TripleIndex, triple: Triple) -> bool:
+        """Whether the guideline and `abox` (from `close`) entail `triple`. eq-ref (every term is owl:sameAs
+        itself) is answered here rather than materialised: it holds of every term and nothing reads it."""
+        s, p, o = (self._canonical.get(t, t) for t in triple)
+        return (s, p, o) in abox.triples or (s, p, o) in self.closure.triples or (p == OWL.sameAs and s == o)
 
     # -- rules ---------------------------------------------------------------------------------------------
 

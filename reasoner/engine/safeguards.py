@@ -1,6 +1,7 @@
 """What stands between the pipeline and an engine: patients evaluated together share no node, and each patient is
 held to the reasoning budget; a patient too large or too slow gets CannotEvaluateError (an InputError: nothing is
-derived for it, the other patients go on), never partial advice.
+derived for it, the other patients go on), never partial advice. A patient inconsistent with the guideline
+(InconsistentPatientError) is refused alone in the same way.
 
 Isolation. An engine evaluates a chunk of patients in one graph, which is sound only if they share no node but the
 guideline's. Two inputs that reuse a patient IRI or a record IRI would be merged there (one patient's findings read
@@ -24,6 +25,7 @@ engine do.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -32,7 +34,7 @@ from rdflib import URIRef
 from rdflib.term import Node
 
 from reasoner.engine.engines import Engine, Evaluation
-from reasoner.errors import CannotEvaluateError
+from reasoner.errors import CannotEvaluateError, InconsistentPatientError, InputError
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
 from reasoner.rdf import limits as input_limits
@@ -45,10 +47,10 @@ MAX_SECONDS = 60.0
 
 def evaluate_guarded(
     engine: Engine, gl: Guideline, patients: Sequence[Patient], *, as_of: date, min_rank: int, jurisdiction: URIRef
-) -> list[Evaluation | CannotEvaluateError]:
+) -> list[Evaluation | InputError]:
     """`engine.evaluate_many` for `patients` (in input order), in groups that share no node, with each patient over
     the budget replaced by CannotEvaluateError."""
-    out: list[Evaluation | CannotEvaluateError | None] = [None] * len(patients)
+    out: list[Evaluation | InputError | None] = [None] * len(patients)
     for group in isolated_groups(patients):
         found = _within_budget(
             engine, gl, [patients[i] for i in group], as_of=as_of, min_rank=min_rank, jurisdiction=jurisdiction
@@ -78,9 +80,9 @@ def isolated_groups(patients: Sequence[Patient]) -> list[list[int]]:
 
 def _within_budget(
     engine: Engine, gl: Guideline, patients: Sequence[Patient], *, as_of: date, min_rank: int, jurisdiction: URIRef
-) -> list[Evaluation | CannotEvaluateError]:
+) -> list[Evaluation | InputError]:
     limit = input_limits.MAX_TRIPLES
-    out: list[Evaluation | CannotEvaluateError] = [
+    out: list[Evaluation | InputError] = [
         CannotEvaluateError(
             p.source, f"the patient graph holds {len(p.graph)} triples, more than {limit} (MAX_TRIPLES)"
         )
@@ -97,13 +99,20 @@ def _within_budget(
 
     if not ready:
         return out
-    found, elapsed = run(ready)
+    try:
+        found, elapsed = run(ready)
+    except InconsistentPatientError:  # refuses the whole group: find the patients at fault
+        found, elapsed = [], math.inf
     if elapsed <= MAX_SECONDS * len(ready):
         timed = [(i, evaluation, elapsed / len(ready)) for i, evaluation in zip(ready, found, strict=True)]
     else:  # find the patients at fault
         timed = []
         for i in ready:
-            (evaluation,), alone = run([i])
+            try:
+                (evaluation,), alone = run([i])
+            except InconsistentPatientError as exc:
+                out[i] = exc
+                continue
             timed.append((i, evaluation, alone))
     for i, evaluation, seconds in timed:
         source = patients[i].source

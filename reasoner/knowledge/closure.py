@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import owlrl
-from rdflib import Graph, Literal
+from owlrl.Namespaces import ERRNS
+from rdflib import RDF, Graph, Literal
 
-__all__ = ["expand_with_owlrl", "owl_rl_closure"]
+__all__ = ["expand_with_owlrl", "owl_rl_closure", "owlrl_errors"]
 
 
 def expand_with_owlrl(graph: Graph) -> None:
@@ -23,3 +24,8 @@ def owl_rl_closure(asserted: Graph) -> Graph:
         if triple not in asserted and not isinstance(triple[0], Literal):
             inferred.add(triple)
     return inferred
+
+
+def owlrl_errors(closed: Graph) -> list[str]:
+    """The inconsistencies owlrl found while closing `closed`: it adds each as a node of type err:ErrorMessage."""
+    return sorted(str(m) for e in closed.subjects(RDF.type, ERRNS.ErrorMessage) for m in closed.objects(e, ERRNS.error))
