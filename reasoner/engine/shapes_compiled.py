@@ -13,7 +13,8 @@ only) raises `Undecided`, and that data graph goes to pySHACL too. The subset:
   sh:minExclusive, sh:maxExclusive (numeric, xsd:date and xsd:dateTime bounds), sh:minLength, sh:maxLength,
   sh:in, sh:hasValue, sh:equals, sh:disjoint, sh:lessThan, sh:lessThanOrEquals;
 - sh:sparql SELECT constraints at node and property level, $this pre-bound per focus node by Oxigraph's
-  substitution (which reaches into sub-SELECTs and UNIONs, as SHACL 5.2.1 requires) and $PATH replaced by the path.
+  substitution (which reaches into sub-SELECTs and UNIONs, as SHACL 5.2.1 requires) and $PATH replaced by the path;
+  a query that uses $this only at the top level and in FILTER [NOT] EXISTS runs once for all focus nodes instead.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.namespaces import OWL, RDF, RDFS, SH, XSD
-from reasoner.rdf.bindings import _tokens
+from reasoner.rdf.bindings import Substitution, _tokens, prebind
 from reasoner.rdf.index import TripleIndex
 from reasoner.rdf.oxi import from_ox, to_ox, to_quads
 
@@ -216,7 +217,7 @@ class _Sparql:
     node: Node
     query: str
     message: Literal | None
-    has_value: bool
+    batch: bool  # `_batchable`: one query binding every focus node at once gives the same rows
 
 
 @dataclass
@@ -357,7 +358,38 @@ class _Reader:
         if any(not isinstance(m, Literal) for m in messages):
             raise Unsupported(f"SPARQL constraint {_short(node)} has a message that is not a literal")
         message = messages[0] if messages else None
-        return _Sparql(node, query, message if isinstance(message, Literal) else None, "value" in names)
+        return _Sparql(node, query, message if isinstance(message, Literal) else None, _batchable(query))
+
+
+_NOT_BATCHED = {"GROUP", "HAVING", "LIMIT", "OFFSET", "ORDER", "OPTIONAL", "UNION", "GRAPH", "FROM"}
+_NOT_BATCHED |= {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+
+
+def _batchable(query: str) -> bool:
+    """Whether binding $this to all focus nodes by one VALUES block at the top of the WHERE group gives, per focus
+    node, the rows of the pre-bound query: true when the query selects $this, has no aggregate, solution modifier
+    other than DISTINCT, subquery, OPTIONAL, UNION or GRAPH, and no group other than the WHERE group and the groups
+    of FILTER [NOT] EXISTS (which SPARQL evaluates with the solution's $this substituted)."""
+    tokens = [(kind, value) for kind, value, _ in _tokens(query) if kind not in ("space", "comment")]
+    words = [value.upper() for kind, value in tokens if kind == "word"]
+    if words.count("SELECT") != 1 or set(words) & _NOT_BATCHED:
+        return False
+    depth, exists_depth, projected, seen_where = 0, 0, False, False
+    for i, (kind, value) in enumerate(tokens):
+        if not seen_where and kind == "var" and value[1:] == "this":
+            projected = True
+        if value == "{":
+            depth += 1
+            if depth == 1:
+                seen_where = True
+            elif not exists_depth and tokens[i - 1][1].upper() == "EXISTS":
+                exists_depth = depth
+            elif not exists_depth:
+                return False
+        elif value == "}":
+            exists_depth = 0 if depth == exists_depth else exists_depth
+            depth -= 1
+    return projected
 
 
 def _message(g: Graph, node: Node) -> str | None:
@@ -459,7 +491,9 @@ class Program:
         run = _Run(TripleIndex(data))
         out: list[Result] = []
         for target in self.targets:
-            for focus in run.focus_nodes(target):
+            focus_nodes = run.focus_nodes(target)
+            run.prefetch(target.shape, focus_nodes)
+            for focus in focus_nodes:
                 out += run.validate(target.shape, focus)
         return out
 
@@ -493,7 +527,8 @@ class _Run:
         self.data = data
         self.subclasses: dict[Node, set[Node]] = {}
         self.conforming: dict[tuple[int, Node], bool] = {}
-        self.store: ox.Store | None = None
+        self._store: ox.Store | None = None
+        self.rows: dict[tuple[int, Node], list[dict[str, Node]]] = {}  # (constraint, focus) -> rows, by `prefetch`
 
     def focus_nodes(self, target: _Target) -> list[Node]:
         found: set[Node] = set(target.nodes)
@@ -543,18 +578,41 @@ class _Run:
             out += self.sparql(shape, constraint, focus)
         return out
 
+    @property
+    def store(self) -> ox.Store:
+        if self._store is None:
+            self._store = ox.Store()
+            self._store.extend(to_quads(self.data.triples, ox.DefaultGraph()))  # type: ignore[arg-type]
+        return self._store
+
+    def prefetch(self, shape: _Shape, focus_nodes: list[Node]) -> None:
+        """Run the batchable SPARQL constraints of `shape` once for all its focus nodes (a query per focus node
+        costs a parse each: too slow for a patient's records)."""
+        if shape.deactivated or not focus_nodes or any(isinstance(f, BNode) for f in focus_nodes):
+            return
+        for constraint in shape.sparql:
+            if constraint.batch:
+                for focus in focus_nodes:
+                    self.rows[(id(constraint), focus)] = []
+                query = prebind(constraint.query, {"this": focus_nodes}, source=_short(constraint.node))
+                for row in self._solutions(self.store.query(query)):
+                    self.rows[(id(constraint), row["this"])].append(row)
+
+    @staticmethod
+    def _solutions(rows: object) -> list[dict[str, Node]]:
+        assert isinstance(rows, ox.QuerySolutions)
+        names = [v.value for v in rows.variables]
+        return [{name: from_ox(row[name]) for name in names if row[name] is not None} for row in rows]
+
     def sparql(self, shape: _Shape, constraint: _Sparql, focus: Node) -> list[Result]:
         if isinstance(focus, BNode):
             raise Undecided("a SPARQL constraint on a blank node")
-        if self.store is None:
-            self.store = ox.Store()
-            self.store.extend(to_quads(self.data.triples, ox.DefaultGraph()))  # type: ignore[arg-type]
-        rows = self.store.query(constraint.query, substitutions={ox.Variable("this"): to_ox(focus)})
-        assert isinstance(rows, ox.QuerySolutions)
-        names = [v.value for v in rows.variables]
+        rows = self.rows.get((id(constraint), focus))
+        if rows is None:
+            substitution: dict[ox.Variable, Substitution] = {ox.Variable("this"): to_ox(focus)}
+            rows = self._solutions(self.store.query(constraint.query, substitutions=substitution))
         out = []
-        for row in rows:
-            bound = {name: from_ox(row[name]) for name in names if row[name] is not None}
+        for bound in rows:
             path: Node | None = bound.get("path") if isinstance(bound.get("path"), URIRef) else shape.path
             value = bound.get("value", focus if shape.path is None else None)
             message = bound.get("message")
