@@ -337,3 +337,36 @@ def test_nan_in_json(tmp_path: Path) -> None:
     error = unreadable(source)
     assert error.source == str(source)
     assert "NaN is not a valid JSON number" in str(error)
+
+
+_COMPLETE_EXPOSURES = """
+ex:ibuprofen a gr:MedicationExposure ; gr:drug lbp:ibuprofen ; gr:route gr:Oral ;
+    gr:start "2026-03-01"^^xsd:date ; gr:end "2026-03-05"^^xsd:date ; gr:response gr:NoBenefit .
+ex:pt a gr:TherapyCourse ; gr:therapy lbp:PhysicalTherapy ;
+    gr:start "2026-03-01"^^xsd:date ; gr:end "2026-03-10"^^xsd:date ; gr:response gr:NoBenefit .
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "record", "message"),
+    [
+        ("gr:drug lbp:naproxen ; ", "", "naproxen", "a medication exposure needs exactly one gr:drug (an IRI)"),
+        (
+            "ex:naproxen a gr:MedicationExposure ; gr:drug lbp:naproxen ; gr:route gr:Oral ;",
+            "ex:naproxen a gr:TherapyCourse ;",
+            "naproxen",
+            "a therapy course needs exactly one gr:therapy (an IRI)",
+        ),
+    ],
+    ids=["drug", "therapy"],
+)
+def test_an_incomplete_exposure_next_to_complete_ones_is_refused(
+    old: str, new: str, record: str, message: str, tmp_path: Path
+) -> None:
+    """Regression: the count of drugs ran in a sub-SELECT that the old pre-binding did not reach, so any complete
+    exposure of the same patient hid the incomplete one."""
+    text = mutate("gr:hasExposure ex:naproxen", "gr:hasExposure ex:naproxen, ex:ibuprofen, ex:pt", mutate(old, new))
+    path = write(tmp_path, text + _COMPLETE_EXPOSURES)
+    violations = check(load(str(path)), load_guideline())
+    assert [(v.focus, v.path, v.message) for v in violations] == [(EX + record, None, message)]
+    find(refused(path).violations, node=EX + record, message=message, path=None)

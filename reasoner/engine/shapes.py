@@ -1,275 +1,185 @@
-"""SHACL, compiled: the subset of SHACL Core and SHACL-SPARQL that shapes/patient.ttl uses, turned once into checks.
+"""SHACL validation that is never silently wrong: exact compiled checks where they apply, pySHACL everywhere else.
 
-pySHACL re-reads the shapes graph and runs SPARQL through rdflib on every call (hundreds of milliseconds per
-patient); these checks run in well under a millisecond, with the SPARQL-based constraints (SHACL §5) evaluated
-by Oxigraph. Shapes are read per the spec: node shapes with sh:targetClass (§2.1.3.3) or reached through sh:node
-(§4.7.1); property shapes with an IRI sh:path (§2.3.1); the core components listed in `_COMPONENTS`. Any other
-SHACL term in the shapes graph is refused when compiling, so no constraint is silently skipped.
-tests/test_shapes_differential.py checks these results against pySHACL on every fixture.
+`CompiledShapes(graph)` decides once, when it is built, how the shapes graph is validated. When every triple of
+the graph that can carry SHACL meaning is one reasoner.engine.shapes_compiled implements exactly, the compiled
+checks run (well under a millisecond per patient, SPARQL constraints in Oxigraph); otherwise `reason` says why and
+every validation goes to pySHACL, the design's validator (hundreds of milliseconds). A data graph the compiled
+checks cannot decide exactly (see `Undecided`) also goes to pySHACL. Both ways give the same `Result`s, and the
+same `Violation`s for the patient. Before either, every SPARQL query in the shapes graph passes the query guard:
+nothing is fetched at run time, on either path. tests/test_shacl_w3c.py runs the W3C SHACL test suite through this
+class; tests/test_shapes_differential.py compares the two paths on patients.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+import threading
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from reasoner.engine.shapes_compiled import Program, Result, Undecided, Unsupported, compile_shapes
 from reasoner.errors import GuidelineError, QueryError, Violation
-from reasoner.namespaces import GR, RDF, RDFS, SH, XSD
-from reasoner.rdf.bindings import prebind
-from reasoner.rdf.index import TripleIndex
-from reasoner.rdf.oxi import from_ox, to_quads
+from reasoner.namespaces import GR, RDF, RDFS, SH
+from reasoner.rdf.bindings import _tokens
 from reasoner.rdf.sparql_guard import guard
 
-__all__ = ["CompiledShapes", "display_name"]
+__all__ = ["CompiledShapes", "Result", "display_name", "path_term", "violation"]
 
-# Terms a node or property shape may carry, besides the constraint components below.
-_STRUCTURE = {SH.targetClass, SH.property, SH.path, SH.message, SH.name, SH.description, RDF.type, RDFS.comment}
-_COMPONENTS = {
-    SH.nodeKind,
-    SH.minCount,
-    SH.maxCount,
-    SH.datatype,
-    SH["in"],
-    SH.node,
-    SH["class"],
-    SH["or"],
-    SH.lessThanOrEquals,
-    SH.minInclusive,
-    SH.maxInclusive,
-    SH.minExclusive,
-    SH.maxExclusive,
-    SH.sparql,
-}
-_ALLOWED = _STRUCTURE | _COMPONENTS | {SH.declare, SH.prefix, SH.namespace, SH.select, SH.prefixes}
-# Hoisted: rdflib builds a new URIRef on every namespace attribute access, and these are compared per value.
-# Components are keyed by plain str: compared per value, and str equality runs in C while rdflib's __eq__ does not.
-_NODE, _MIN_COUNT, _MAX_COUNT, _LESS_EQ = (str(c) for c in (SH.node, SH.minCount, SH.maxCount, SH.lessThanOrEquals))
-_COUNTS = (_MIN_COUNT, _MAX_COUNT)
-_TYPE = RDF.type
-_TEMPLATE = re.compile(r"\{[?$](\w+)\}")
-
-
-@dataclass
-class _SparqlConstraint:
-    query: str
-    message: str
-    source: str
-
-
-@dataclass
-class _Shape:
-    node: Node
-    message: str | None
-    path: URIRef | None = None
-    values: list[tuple[str, Any]] = field(default_factory=list)
-    properties: list[_Shape] = field(default_factory=list)
-    sparql: list[_SparqlConstraint] = field(default_factory=list)
+_QUERY_TERMS = (SH.select, SH.ask, SH.construct, SH.update)
+_PYSHACL_LOCK = threading.Lock()  # pySHACL mutates the shapes graph it is given; one validation at a time
 
 
 class CompiledShapes:
-    """The shapes graph, compiled; `check(graph)` returns every violation of a patient graph."""
+    """A shapes graph, ready to validate data graphs: `check` for violations, `results` for SHACL results."""
 
     def __init__(self, shapes: Graph, *, source: str) -> None:
         self.source = source
         self._graph = shapes
-        for s, p, _ in shapes:
-            if str(p).startswith(str(SH)) and p not in _ALLOWED:
-                raise GuidelineError(f"{source}: {display_name(s)} uses {display_name(p)}, which is not supported")
-        self._shapes: dict[Node, _Shape] = {}
-        self.targets = [
-            (cls, self._shape(s)) for s, cls in sorted(shapes.subject_objects(SH.targetClass), key=lambda t: str(t[0]))
+        for node, predicate, query in shapes:
+            if predicate in _QUERY_TERMS:
+                try:
+                    guard(str(query))
+                    _check_prebinding(str(query), ask=predicate == SH.ask)
+                except QueryError as exc:
+                    raise GuidelineError(f"{source}: SPARQL query of {display_name(node)}: {exc}") from exc
+        self.program: Program | None  # None: pySHACL validates this graph, for `reason`
+        try:
+            self.program, self.reason = compile_shapes(shapes), None
+        except Unsupported as exc:
+            self.program, self.reason = None, str(exc)
+
+    @property
+    def compiled(self) -> bool:
+        """True when the compiled checks validate this shapes graph; False when pySHACL does (see `reason`)."""
+        return self.program is not None
+
+    def results(self, data: Graph) -> list[Result]:
+        """Every SHACL validation result of `data` (empty when it conforms)."""
+        if self.program is not None:
+            try:
+                return self.program.results(data)
+            except Undecided:
+                pass
+        return self.pyshacl_results(data)
+
+    def check(self, data: Graph) -> list[Violation]:
+        return [violation(r) for r in self.results(data)]
+
+    def pyshacl_results(self, data: Graph) -> list[Result]:
+        """The results pySHACL gives (the path `results` takes outside the compiled subset)."""
+        from pyshacl import validate  # imported here: half a second, and only graphs outside the compiled subset
+
+        shapes = Graph()
+        for triple in self._graph:
+            shapes.add(triple)
+        with _PYSHACL_LOCK:
+            try:
+                _, report, _ = validate(data, shacl_graph=shapes, advanced=True, allow_warnings=True)
+            except Exception as exc:  # pySHACL's errors share no base class; each names the shape at fault
+                raise GuidelineError(f"{self.source}: pySHACL cannot validate with these shapes: {exc}") from exc
+        assert isinstance(report, Graph)
+        return [
+            self._result(report, r)
+            for top in report.subjects(RDF.type, SH.ValidationReport)
+            for r in report.objects(top, SH.result)
         ]
 
-    def check(self, patient: Graph) -> list[Violation]:
-        out: list[Violation] = []
-        store: ox.Store | None = None
-        graph = TripleIndex(patient)  # a plain index: the checks below do thousands of lookups per patient
-        for cls, shape in self.targets:
-            focus = sorted(graph.subjects(_TYPE, cls), key=str)
-            for node_shape, nodes in self._reach(graph, shape, focus):
-                out += self._check_values(graph, node_shape, nodes)
-                if node_shape.sparql and nodes:
-                    if store is None:
-                        store = ox.Store()
-                        store.extend(to_quads(graph.triples, ox.DefaultGraph()))  # type: ignore[arg-type]
-                    out += self._check_sparql(store, node_shape, nodes)
-        return out
-
-    # -- compiling -----------------------------------------------------------------------------------------
-
-    def _shape(self, node: Node) -> _Shape:
-        if node in self._shapes:
-            return self._shapes[node]
-        g = self._graph
-        message = g.value(node, SH.message)
-        path = g.value(node, SH.path)
-        if path is not None and not isinstance(path, URIRef):
-            raise GuidelineError(f"{self.source}: shape {display_name(node)}: only IRI paths are supported")
-        shape = _Shape(node, str(message) if message is not None else None, path)
-        self._shapes[node] = shape
-        for component in sorted(_COMPONENTS - {SH.sparql}, key=str):
-            for value in g.objects(node, component):
-                shape.values.append((str(component), self._parameter(component, value)))
-        shape.properties = [self._shape(p) for p in sorted(g.objects(node, SH.property), key=str)]
-        shape.sparql = [self._sparql(c) for c in sorted(g.objects(node, SH.sparql), key=str)]
-        return shape
-
-    def _parameter(self, component: URIRef, value: Node) -> Any:
-        if component in (SH["in"],):
-            return set(Collection(self._graph, value))
-        if component in (SH["or"],):
-            return [self._shape(m) for m in Collection(self._graph, value)]
-        if component == SH.node:
-            return self._shape(value)
-        if component == SH.nodeKind and value not in _NODE_KINDS:
-            raise GuidelineError(f"{self.source}: sh:nodeKind {display_name(value)} is not a SHACL node kind")
-        return value
-
-    def _sparql(self, node: Node) -> _SparqlConstraint:
-        g = self._graph
-        select, message = g.value(node, SH.select), g.value(node, SH.message)
-        if select is None:
-            raise GuidelineError(f"{self.source}: SPARQL constraint {display_name(node)} needs sh:select")
-        prefixes = "".join(
-            f"PREFIX {g.value(d, SH.prefix)}: <{g.value(d, SH.namespace)}>\n"
-            for holder in g.objects(node, SH.prefixes)
-            for d in g.objects(holder, SH.declare)
+    def _result(self, report: Graph, node: Node) -> Result:
+        shape = report.value(node, SH.sourceShape)
+        component = report.value(node, SH.sourceConstraintComponent)
+        assert shape is not None and isinstance(component, URIRef)
+        constraint = report.value(node, SH.sourceConstraint)
+        if component == SH.SPARQLConstraintComponent and constraint is not None:
+            says = self._graph.value(constraint, SH.message) is not None or "message" in str(
+                self._graph.value(constraint, SH.select)
+            )
+            # pySHACL adds the shape's own sh:message to a SPARQL result; the constraint's message is the one meant
+            shape_says = {str(m) for m in self._graph.objects(shape, SH.message)}
+            found = sorted({str(m) for m in report.objects(node, SH.resultMessage)} - shape_says) if says else []
+            message = found[0] if found else None
+        else:
+            own = sorted(str(m) for m in self._graph.objects(shape, SH.message))
+            message = own[0] if own else None
+        path = report.value(node, SH.resultPath)
+        return Result(
+            report.value(node, SH.focusNode),  # type: ignore[arg-type]
+            path_term(report, path) if path is not None else None,
+            report.value(node, SH.value),
+            report.value(node, SH.resultSeverity) or SH.Violation,
+            shape,
+            component,
+            message,
         )
-        query = prefixes + str(select).replace("$this", "?this")
-        try:
-            guard(query)
-        except QueryError as exc:
-            raise GuidelineError(f"{self.source}: SPARQL constraint {display_name(node)}: {exc}") from exc
-        return _SparqlConstraint(query, str(message or "violates a SPARQL constraint"), display_name(node))
-
-    # -- checking ------------------------------------------------------------------------------------------
-
-    def _reach(self, graph: TripleIndex, shape: _Shape, focus: list[Node]) -> Iterator[tuple[_Shape, list[Node]]]:
-        """The shape with its focus nodes, then every shape reached through sh:node with the value nodes."""
-        yield shape, focus
-        for prop in shape.properties:
-            for component, nested in prop.values:
-                if component == _NODE:
-                    assert prop.path is not None
-                    values = sorted({v for f in focus for v in graph.objects(f, prop.path)}, key=str)
-                    yield from self._reach(graph, nested, values)
-
-    def _check_values(self, graph: TripleIndex, shape: _Shape, nodes: list[Node]) -> list[Violation]:
-        out = []
-        for node in nodes:
-            for component, parameter in shape.values:
-                if not _COMPONENT_CHECKS[component](graph, self, node, [node], parameter):
-                    out.append(_violation(shape, node, None, component, node))
-            for prop in shape.properties:
-                assert prop.path is not None
-                values = sorted(graph.objects(node, prop.path), key=str)
-                for component, parameter in prop.values:
-                    if component == _NODE:
-                        continue  # the nested shape reports its own violations (see _reach)
-                    for bad in _failing(component, graph, self, node, values, parameter):
-                        out.append(_violation(prop, node, prop.path, component, bad))
-        return out
-
-    def _check_sparql(self, store: ox.Store, shape: _Shape, nodes: list[Node]) -> list[Violation]:
-        out = []
-        for constraint in shape.sparql:
-            query = prebind(constraint.query, {"this": list(nodes)}, source=constraint.source)
-            rows = store.query(query)
-            names = rows.variables  # type: ignore[union-attr]
-            for row in rows:  # type: ignore[union-attr]
-                bound = {v.value: from_ox(row[v]) for v in names if row[v] is not None}
-                text = _TEMPLATE.sub(lambda m, b=bound: _show(b.get(m.group(1))), constraint.message)  # type: ignore[misc]
-                out.append(Violation(display_name(bound["this"]), None, text))
-        return out
-
-    def conforms(self, graph: TripleIndex, shape: _Shape, node: Node) -> bool:
-        return not self._check_values(graph, shape, [node])
 
 
-def _failing(
-    component: str, graph: TripleIndex, shapes: CompiledShapes, focus: Node, values: list[Node], parameter: Any
-) -> list[Node | None]:
-    """Value nodes that break `component`; None stands for the focus node (count and pair components)."""
-    if component in _COUNTS:
-        return [] if _COMPONENT_CHECKS[component](graph, shapes, focus, values, parameter) else [None]
-    if component == _LESS_EQ:
-        others = list(graph.objects(focus, parameter))
-        return [v for v, w in itertools.product(values, others) if not _le(v, w)]
-    return [v for v in values if not _COMPONENT_CHECKS[component](graph, shapes, v, [v], parameter)]
+def _check_prebinding(query: str, *, ask: bool) -> None:
+    """SHACL 5.2.1: a query with pre-bound variables may not use MINUS or VALUES, may not assign a pre-bound
+    variable with AS, and each subquery must project $this; a processor reports a failure otherwise."""
+    tokens = [(kind, value) for kind, value, _ in _tokens(query) if kind not in ("space", "comment")]
+    prebound = {"this", "value"} if ask else {"this"}
+    selects = 0
+    for i, (kind, value) in enumerate(tokens):
+        word = value.upper() if kind == "word" else ""
+        if word in ("MINUS", "VALUES"):
+            raise QueryError(f"{word} cannot be used with pre-bound variables (SHACL 5.2.1)")
+        if word == "AS" and i + 1 < len(tokens) and tokens[i + 1][1][1:] in prebound:
+            raise QueryError(f"a pre-bound variable cannot be assigned: AS {tokens[i + 1][1]} (SHACL 5.2.1)")
+        if word == "SELECT":
+            selects += 1
+            if selects > 1 or ask:
+                projection = []
+                for _, value2 in tokens[i + 1 :]:
+                    if value2.upper() == "WHERE" or value2 == "{":
+                        break
+                    projection.append(value2)
+                if not any(v[1:] == "this" for v in projection if v[:1] in "?$"):
+                    raise QueryError("a subquery must project $this (SHACL 5.2.1)")
 
 
-def _le(a: Node, b: Node) -> bool:
-    try:
-        return bool(isinstance(a, Literal) and isinstance(b, Literal) and a.toPython() <= b.toPython())
-    except TypeError:
-        return False
-
-
-def _compare(value: Node, bound: Node, test: Callable[[Any, Any], bool]) -> bool:
-    if not isinstance(value, Literal) or not isinstance(bound, Literal) or value.ill_typed:
-        return False
-    a, b = value.toPython(), bound.toPython()
-    if not isinstance(a, int | float | Decimal) or not isinstance(b, int | float | Decimal) or isinstance(a, bool):
-        return False
-    return test(Decimal(str(a)), Decimal(str(b)))
-
-
-def _datatype_ok(value: Node, datatype: Node) -> bool:
-    """SHACL 4.1.1; a literal without datatype or language tag is an xsd:string (RDF 1.1)."""
-    if not isinstance(value, Literal) or value.ill_typed:
-        return False
-    if value.datatype is None:
-        return datatype == (RDF.langString if value.language else XSD.string)
-    return value.datatype == datatype
-
-
-# SHACL 4.1.2: the node kinds each sh:nodeKind value admits.
-_NODE_KINDS: dict[Node, tuple[type, ...]] = {
-    SH.IRI: (URIRef,),
-    SH.BlankNode: (BNode,),
-    SH.Literal: (Literal,),
-    SH.BlankNodeOrIRI: (BNode, URIRef),
-    SH.BlankNodeOrLiteral: (BNode, Literal),
-    SH.IRIOrLiteral: (URIRef, Literal),
+_PATH_KINDS = {
+    SH.inversePath: "^",
+    SH.alternativePath: "|",
+    SH.zeroOrMorePath: "*",
+    SH.oneOrMorePath: "+",
+    SH.zeroOrOnePath: "?",
 }
 
 
-_Check = Callable[[TripleIndex, CompiledShapes, Node, list[Node], Any], bool]
-_COMPONENT_CHECKS: dict[str, _Check] = {
-    str(SH.nodeKind): lambda g, s, v, vs, p: isinstance(v, _NODE_KINDS[p]),
-    str(SH.minCount): lambda g, s, v, vs, p: len(vs) >= int(p),
-    str(SH.maxCount): lambda g, s, v, vs, p: len(vs) <= int(p),
-    str(SH.datatype): lambda g, s, v, vs, p: _datatype_ok(v, p),
-    str(SH["in"]): lambda g, s, v, vs, p: v in p,
-    str(SH["class"]): lambda g, s, v, vs, p: (v, _TYPE, p) in g,
-    str(SH["or"]): lambda g, s, v, vs, p: any(s.conforms(g, m, v) for m in p),
-    str(SH.minInclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a >= b),
-    str(SH.maxInclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a <= b),
-    str(SH.minExclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a > b),
-    str(SH.maxExclusive): lambda g, s, v, vs, p: _compare(v, p, lambda a, b: a < b),
-}
+def path_term(graph: Graph, node: Node) -> Node | tuple[object, ...]:
+    """A SHACL property path as a value comparable across graphs: an IRI, or (operator, operands...) with "/" for
+    a sequence (SHACL 2.3.1)."""
+    if not isinstance(node, BNode):
+        return node
+    if graph.value(node, RDF.first) is not None:
+        return ("/", *(path_term(graph, m) for m in Collection(graph, node)))
+    for predicate, operator in _PATH_KINDS.items():
+        inner = graph.value(node, predicate)
+        if inner is not None:
+            if operator == "|":
+                return (operator, *(path_term(graph, m) for m in Collection(graph, inner)))
+            return (operator, path_term(graph, inner))
+    return node
 
 
-def _violation(shape: _Shape, focus: Node, path: URIRef | None, component: str, value: Node | None) -> Violation:
-    text = shape.message or f"breaks {display_name(component)} of {display_name(shape.node)}"
-    if value is not None and value != focus and isinstance(value, URIRef | Literal):
+def violation(result: Result) -> Violation:
+    """The patient-facing form of a result: the node at fault, the property, and the shape's message."""
+    text = result.message or f"breaks {display_name(result.component)} of {display_name(result.shape)}"
+    value = result.value
+    if value is not None and value != result.focus and isinstance(value, URIRef | Literal):
         text = f"{text} (got {value.n3()})"
-    return Violation(display_name(focus), display_name(path) if path is not None else None, text)
+    path = _show_path(result.path) if result.path is not None else None
+    return Violation(display_name(result.focus), path, text)
 
 
-def _show(node: Node | None) -> str:
-    if node is None:
-        return ""
-    return str(node)
+def _show_path(path: object) -> str:
+    if not isinstance(path, tuple):
+        return display_name(path)
+    operator: str = path[0]
+    operands = path[1:]
+    if operator in ("/", "|"):
+        return "(" + operator.join(_show_path(o) for o in operands) + ")"
+    return f"^{_show_path(operands[0])}" if operator == "^" else f"({_show_path(operands[0])}){operator}"
 
 
 def display_name(node: object) -> str:
