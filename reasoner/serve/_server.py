@@ -119,7 +119,7 @@ class Server:
             raise ReasonerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         config = uvicorn.Config(
             guarded,
-            http=protocol(s.head_timeout),
+            http=protocol(s.head_timeout, s.max_head),
             lifespan="off",
             access_log=False,
             log_config=None,
