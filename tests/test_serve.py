@@ -412,12 +412,14 @@ def test_hung_crashed_and_abandoned_workers_are_replaced_and_none_outlives_the_s
         assert answers()
 
         # A client that hangs up mid-query: its worker is killed, not left running the query.
+        pool = server.app.parts[0].pool
+        _wait_until(lambda: all(pool._idle.values()), 30)  # every worker ready and idle: the query gets one at once
         busy_before = workers()
         raw = socket.create_connection(server.address)
         raw.sendall(
             f"GET /sparql?{urllib.parse.urlencode({'query': CARTESIAN})} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode()
         )
-        time.sleep(0.5)
+        time.sleep(1.0)
         raw.close()
         _wait_until(lambda: workers() & busy_before != busy_before)
         assert workers() != busy_before

@@ -129,7 +129,7 @@ class Settings:
     backlog: int = 2048
     max_body: int = 1 << 20
     max_hook_body: int = 5 << 20
-    max_head: int = 16 << 10
+    max_head: int = 128 << 10  # a GET carrying a query of the guard's longest, percent-encoded
     grace: int = 10
 
 
