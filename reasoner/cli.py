@@ -19,8 +19,12 @@ from typing import NoReturn
 import click
 
 from reasoner._paths import data_dir
+<<<<<<< HEAD
 from reasoner._runtime import settle_heap
 from reasoner.authoring.cases import run_cases
+=======
+from reasoner.authoring.cases import default_cases_dir, run_cases
+>>>>>>> h-serve
 from reasoner.authoring.coverage import coverage
 from reasoner.authoring.diff import diff_guidelines
 from reasoner.authoring.qc import check_guideline, read_profile
@@ -42,7 +46,6 @@ from reasoner.knowledge.modules import ENVIRONMENT, select
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.rdf.rdfio import serialize
-from reasoner.serve import Server, Settings, serve
 from reasoner.store.backup import backup, restore
 from reasoner.store.batch import Progress, batch
 from reasoner.store.research import run_query
@@ -500,6 +503,15 @@ def restore_command(file: Path, store: Path) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per query.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows per answer.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Query processes.")
+@click.option("--hook-workers", type=click.IntRange(min=1), default=1, show_default=True, help="CDS Hooks processes.")
+@click.option("--no-union-default-graph", "no_union", is_flag=True, help="The default graph is the store's (empty).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="HTTPS: PEM chain.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="HTTPS: PEM key.")
+@click.option("--allow-origin", "origins", multiple=True, metavar="ORIGIN", help="Allow (and CORS) this origin.")
+@click.option("--allow-host", "hosts", multiple=True, metavar="NAME", help="Answer this Host (behind a proxy).")
+@click.option("--cds-jwks", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="EHR's JWK Set.")
+@click.option("--cds-issuer", "issuers", multiple=True, metavar="ISS", help="Trusted JWT issuer (iss).")
+@click.option("--insecure-no-auth", "no_auth", is_flag=True, help="CDS Hooks without JWT (default on loopback).")
 def serve_command(
     store: Path | None,
     cds_hooks: bool,
@@ -509,20 +521,49 @@ def serve_command(
     timeout: float,
     max_rows: int,
     workers: int,
+    hook_workers: int,
+    no_union: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    origins: tuple[str, ...],
+    hosts: tuple[str, ...],
+    cds_jwks: Path | None,
+    issuers: tuple[str, ...],
+    no_auth: bool,
 ) -> None:
-    """Serve the cohort store read-only: a SPARQL 1.1 endpoint at /sparql (GET and POST; JSON, XML, CSV, TSV,
-    Turtle) and a query page at /. Updates, SERVICE and FROM are refused; each query runs in a worker process
-    under the time limit and row cap (a cut answer is flagged). One more worker is kept for short queries.
-    With --cds-hooks, also the CDS Hooks 2.0 services (discovery at /cds-services, patient-view and
-    order-select), which evaluate the prefetched FHIR Bundle; --store may then be left out.
+    """Serve the cohort store read-only: a SPARQL 1.1 endpoint at /sparql (GET, HEAD, POST; JSON, XML, CSV, TSV,
+    Turtle, N-Triples, RDF/XML) whose default graph is the union of the store's named graphs, and a query page at
+    /. Updates, SERVICE and FROM are refused; each query runs in a worker process under the time limit; an answer
+    over the row cap is refused, never cut. A batch cannot write the store while it is served. Cross-origin
+    requests are refused unless --allow-origin names the origin. With --cds-hooks, also the CDS Hooks 2.0
+    services (discovery at /cds-services, patient-view and order-select), in their own worker processes; calls
+    must carry the EHR's JWT, checked against --cds-jwks (and --cds-issuer), except with --insecure-no-auth, the
+    default on a loopback address. --store may then be left out.
 
     \b
     Examples:
       reasoner serve --store cohort.db                      # http://127.0.0.1:8000/
       reasoner serve --store cohort.db --port 7000 --timeout 10 --max-rows 5000 --workers 4
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql' --data-urlencode 'query=ASK { ?s ?p ?o }'
-      reasoner serve --cds-hooks --port 8080                # http://127.0.0.1:8080/cds-services
+      reasoner query urgent-advice --store http://127.0.0.1:8000/sparql
+      reasoner serve --cds-hooks --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem \\
+                     --cds-jwks ehr-keys.json --cds-issuer https://ehr.example.org
     """
+    from reasoner.serve import Access, Authorisation, HookOptions, Server, Settings, Tls, access_log, make_app
+    from reasoner.serve._asgi import is_loopback
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("give both --tls-cert and --tls-key, or neither")
+    if issuers and cds_jwks is None:
+        raise click.UsageError(
+            "--cds-issuer needs --cds-jwks FILE: the EHR's public keys (from its jku URL), saved locally; the "
+            "service fetches nothing"
+        )
+    if cds_hooks and cds_jwks is None and not no_auth and not is_loopback(host):
+        raise click.UsageError(
+            f"CDS Hooks on {host} (not loopback) need authorisation: give --cds-jwks FILE (CDS Hooks 2.0 JWTs), or "
+            "--insecure-no-auth to serve them to anyone who can connect"
+        )
 
     def ready(server: Server) -> None:
         parts = [f"SPARQL endpoint over {store}: {server.url}sparql"] if store else []
@@ -530,14 +571,26 @@ def serve_command(
         click.echo(f"serving at {server.url} ({'; '.join(parts)}); Ctrl-C stops", err=True)
 
     try:
-        settings = Settings(timeout=timeout, max_rows=max_rows, workers=workers)
+        settings = Settings(
+            timeout=timeout,
+            max_rows=max_rows,
+            workers=workers,
+            hook_workers=hook_workers,
+            union_default_graph=not no_union,
+        )
         hooks = None
         if cds_hooks:
-            from reasoner.serve.cds_hooks import CdsHooks  # FHIR models take a while to import: only when asked
-
-            hooks = CdsHooks(jurisdiction=jurisdiction)
-            settle_heap()  # a long-running process that reasons per request: the guideline is loaded now
-        serve(store, host=host, port=port, settings=settings, cds_hooks=hooks, on_ready=ready)
+            auth = Authorisation(cds_jwks, issuers) if cds_jwks is not None and not no_auth else None
+            hooks = HookOptions(jurisdiction=jurisdiction, authorisation=auth)
+        app = make_app(store, settings=settings, hooks=hooks, access=Access(origins, hosts))
+        tls = Tls(tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
+        try:
+            server = Server(app, host=host, port=port, tls=tls)
+        except BaseException:
+            app.close()
+            raise
+        access_log()
+        server.run(on_ready=ready)
     except ReasonerError as exc:
         _fail(exc)
 

@@ -1,5 +1,6 @@
 """CDS Hooks 2.0 over real HTTP on 127.0.0.1: discovery, patient-view on the seed Bundle, order-select on draft
-imaging orders, and the error statuses."""
+imaging orders, the error statuses; every malformed call answered 400, the EHR's JWT checked (signature, aud, exp,
+iss, jti replay), a full queue answered 503 with Retry-After."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ import json
 import signal
 import subprocess
 import sys
-import threading
+import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import reasoner
-from reasoner.serve import make_server
-from reasoner.serve.cds_hooks import CdsHooks
+from reasoner.serve import Authorisation, HookOptions, Server, Settings, make_app
 from tests.conftest import default_sigint
 from tests.test_fhir import FHIR_SEED
 
@@ -36,13 +39,8 @@ MRI_ORDER = {
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    server = make_server(None, cds_hooks=CdsHooks(as_of=AS_OF))  # what `reasoner serve --cds-hooks` serves
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.url.rstrip("/")
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with Server(make_app(None, hooks=HookOptions(as_of=AS_OF))) as server:  # what `reasoner serve --cds-hooks` serves
+        yield server.url.rstrip("/")
 
 
 def _get(url: str) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -124,7 +122,7 @@ def _no_red_flags_patient() -> dict[str, Any]:
 
 def test_discovery_lists_the_services_with_prefetch_templates(base: str) -> None:
     status, body, headers = _get(base + "/cds-services")
-    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    assert status == 200 and headers["content-type"] == "application/json"
     services = {s["id"]: s for s in body["services"]}
     assert {s["hook"] for s in services.values()} == {"patient-view", "order-select"}
     for service in services.values():
@@ -194,7 +192,7 @@ def test_order_select_supports_an_indicated_mri_and_questions_an_unneeded_one(ba
     ("path", "body", "status", "message"),
     [
         ("/cds-services/nope", {"hook": "patient-view"}, 404, "no CDS service 'nope'"),
-        ("/cds-services/guideline-reasoner-patient-view", b"{not json", 400, "not JSON"),
+        ("/cds-services/guideline-reasoner-patient-view", b"{not json", 400, "not acceptable JSON"),
         (
             "/cds-services/guideline-reasoner-patient-view",
             {"hook": "order-select", "hookInstance": "x", "context": {}},
@@ -243,3 +241,173 @@ def test_reasoner_serve_cds_hooks_command_answers_discovery() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- transport: malformed calls, authorisation, the queue ----------------------------------------------------------
+
+PATIENT_VIEW = "/cds-services/guideline-reasoner-patient-view"
+ORDER_SELECT = "/cds-services/guideline-reasoner-order-select"
+_CALL = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"}}
+_PATIENT = {"resourceType": "Patient", "id": "p", "birthDate": "1980-01-01"}
+
+
+def _malformed() -> dict[str, tuple[str, Any]]:
+    """Malformed service calls by name: (path, body)."""
+    deep = b"[" * 5000 + b"1" + b"]" * 5000
+    conditions = lambda entry: {"patient": _PATIENT, "conditions": {"resourceType": "Bundle", "entry": entry}}  # noqa: E731
+    order = {"resourceType": "ServiceRequest", "id": "o", "status": "draft", "intent": "order"}
+    drafts = lambda resource: {"resourceType": "Bundle", "entry": [{"resource": resource}]}  # noqa: E731
+    return {
+        "deep JSON": (
+            PATIENT_VIEW,
+            json.dumps({**_CALL, "prefetch": {"patient": "DEEP"}}).encode().replace(b'"DEEP"', deep),
+        ),
+        "deep JSON, bare": (PATIENT_VIEW, b"[" * 100_000 + b"]" * 100_000),
+        "not UTF-8": (PATIENT_VIEW, b"\xff\xfe{}"),
+        "a list": (PATIENT_VIEW, []),
+        "a number": (PATIENT_VIEW, 5),
+        "duplicate keys": (PATIENT_VIEW, b'{"hook": "patient-view", "hook": "order-select"}'),
+        "NaN": (PATIENT_VIEW, b'{"hook": NaN}'),
+        "hookInstance a number": (PATIENT_VIEW, {**_CALL, "hookInstance": 5}),
+        "context a list": (PATIENT_VIEW, {**_CALL, "context": []}),
+        "patientId an object": (PATIENT_VIEW, {**_CALL, "context": {"patientId": {}}, "prefetch": {"p": _PATIENT}}),
+        "prefetch a list": (PATIENT_VIEW, {**_CALL, "prefetch": [_PATIENT]}),
+        "prefetch a string": (PATIENT_VIEW, {**_CALL, "prefetch": {"patient": "Patient/p"}}),
+        "resourceType a number": (PATIENT_VIEW, {**_CALL, "prefetch": {"patient": {"resourceType": 5}}}),
+        "entry a number": (PATIENT_VIEW, {**_CALL, "prefetch": conditions(5)}),
+        "entry of numbers": (PATIENT_VIEW, {**_CALL, "prefetch": conditions([5])}),
+        "resource a list": (PATIENT_VIEW, {**_CALL, "prefetch": conditions([{"resource": []}])}),
+        "condition code a list": (
+            PATIENT_VIEW,
+            {**_CALL, "prefetch": conditions([{"resource": {"resourceType": "Condition", "code": []}}])},
+        ),
+        "condition code a number": (
+            PATIENT_VIEW,
+            {**_CALL, "prefetch": conditions([{"resource": {"resourceType": "Condition", "id": "c", "code": 5}}])},
+        ),
+        "two patients": (PATIENT_VIEW, {**_CALL, "prefetch": {"a": _PATIENT, "b": {**_PATIENT, "id": "q"}}}),
+        "no patient": (PATIENT_VIEW, {**_CALL, "prefetch": {"conditions": {"resourceType": "Bundle", "entry": []}}}),
+        "birthDate a number": (PATIENT_VIEW, {**_CALL, "prefetch": {"patient": {**_PATIENT, "birthDate": 5}}}),
+        "fhirServer a number": (PATIENT_VIEW, {**_CALL, "fhirServer": 5, "prefetch": {"patient": _PATIENT}}),
+        "draftOrders a list": (
+            ORDER_SELECT,
+            {**_CALL, "hook": "order-select", "context": {"draftOrders": []}, "prefetch": {"patient": _PATIENT}},
+        ),
+        "order code a list": (
+            ORDER_SELECT,
+            {
+                **_CALL,
+                "hook": "order-select",
+                "context": {"draftOrders": drafts({**order, "code": [1]})},
+                "prefetch": {"patient": _PATIENT},
+            },
+        ),
+        "order coding a number": (
+            ORDER_SELECT,
+            {
+                **_CALL,
+                "hook": "order-select",
+                "context": {"draftOrders": drafts({**order, "code": {"coding": 5}})},
+                "prefetch": {"patient": _PATIENT},
+            },
+        ),
+        "order codings of strings": (
+            ORDER_SELECT,
+            {
+                **_CALL,
+                "hook": "order-select",
+                "context": {"draftOrders": drafts({**order, "code": {"coding": ["x"]}})},
+                "prefetch": {"patient": _PATIENT},
+            },
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_malformed()))
+def test_every_malformed_call_gets_400(base: str, name: str) -> None:
+    path, body = _malformed()[name]
+    status, answer = _post(base + path, body)
+    assert status == 400 and answer["error"], (name, status, answer)
+
+
+def _keys(tmp_path: Path) -> tuple[Path, Any]:
+    """A JWK Set file with one ES384 public key (kid "ehr-1"), and the private key."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    private = ec.generate_private_key(ec.SECP384R1())
+    jwk = json.loads(ECAlgorithm.to_jwk(private.public_key()))
+    path = tmp_path / "ehr-keys.json"
+    path.write_text(json.dumps({"keys": [{**jwk, "kid": "ehr-1", "alg": "ES384", "use": "sig"}]}))
+    return path, private
+
+
+def test_calls_need_the_ehrs_valid_jwt(tmp_path: Path) -> None:
+    import jwt
+
+    jwks, private = _keys(tmp_path)
+    issuer = "https://ehr.example.org"
+    options = HookOptions(as_of=AS_OF, authorisation=Authorisation(jwks, (issuer,)))
+    with Server(make_app(None, hooks=options)) as server:
+        url = server.url + PATIENT_VIEW.lstrip("/")
+        body = _hook("patient-view", "seed-v02", _prefetch_by_type(json.loads(FHIR_SEED.read_text())))
+        now = int(time.time())
+
+        def token(**claims: Any) -> str:
+            base = {"iss": issuer, "aud": url, "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())}
+            key = claims.pop("key", private)
+            return jwt.encode({**base, **claims}, key, algorithm="ES384", headers={"kid": claims.pop("kid", "ehr-1")})
+
+        def call(authorization: str | None) -> int:
+            headers = {
+                "Content-Type": "application/json",
+                **({"Authorization": authorization} if authorization else {}),
+            }
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return int(exc.code)
+
+        good = token()
+        assert call(f"Bearer {good}") == 200
+        assert call(f"Bearer {good}") == 401  # replayed jti
+        other = __import__("cryptography.hazmat.primitives.asymmetric.ec", fromlist=["ec"])
+        refused = {
+            "none": None,
+            "not bearer": f"Basic {good}",
+            "expired": f"Bearer {token(iat=now - 600, exp=now - 300)}",
+            "lives too long": f"Bearer {token(exp=now + 3600)}",
+            "wrong audience": f"Bearer {token(aud='https://elsewhere.example/cds-services/x')}",
+            "wrong issuer": f"Bearer {token(iss='https://evil.example')}",
+            "no jti": f"Bearer {token(jti=None)}",
+            "unknown kid": f"Bearer {token(kid='other')}",
+            "wrong key": f"Bearer {token(key=other.generate_private_key(other.SECP384R1()))}",
+            "garbage": "Bearer not.a.jwt",
+        }
+        for name, authorization in refused.items():
+            assert call(authorization) == 401, name
+        status, discovered, _ = _get(server.url + "cds-services")  # discovery is public
+        assert status == 200 and discovered["services"]
+
+
+def test_a_full_queue_answers_503_with_retry_after() -> None:
+    settings = Settings(hook_workers=1, hook_queue=1, hook_timeout=60)
+    with Server(make_app(None, hooks=HookOptions(as_of=AS_OF), settings=settings)) as server:
+        body = _hook("patient-view", "seed-v02", _prefetch_by_type(json.loads(FHIR_SEED.read_text())))
+        url = server.url + PATIENT_VIEW.lstrip("/")
+
+        def call(_: int) -> tuple[int, str | None]:
+            data = json.dumps(body).encode()
+            request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    return int(response.status), None
+            except urllib.error.HTTPError as exc:
+                return int(exc.code), exc.headers.get("Retry-After")
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(8)))
+    assert (200, None) in answers and (503, "5") in answers
+    assert {status for status, _ in answers} <= {200, 503}

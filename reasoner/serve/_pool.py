@@ -1,13 +1,14 @@
-"""The worker pool: query processes, a bounded queue, wall-clock timeouts, and a reserved lane for short queries.
+"""The worker pool: worker processes (reasoner.serve._worker: SPARQL over the store, or CDS Hooks calls), a bounded
+queue, wall-clock timeouts, and a reserved lane for short queries.
 
-`workers` general processes take queries in arrival order, each for up to `timeout` seconds. One more process is
-reserved for short queries: while every general worker is busy, it takes the earliest waiting query known to be
-short (one answered within `quick_timeout` before), else the earliest not known to be long, for at most
-`quick_timeout` seconds. A query that outgrows it is stopped there and put back in the queue in its place. The pool
-remembers queries (by text and parameters) as long when they outgrow the reserved lane or the timeout, and as short
-when answered within `quick_timeout`: so long queries hold up short ones for at most `quick_timeout` each, once,
-and a short query asked again goes ahead of new unknown ones. General workers run at a lower CPU priority than the
-reserved one, so a short query is not starved of CPU either.
+`workers` general processes take requests in arrival order, each for up to `timeout` seconds. When `quick_timeout`
+is above zero, one more process is reserved for short queries: while every general worker is busy, it takes the
+earliest waiting query known to be short (one answered within `quick_timeout` before), else the earliest not known
+to be long, for at most `quick_timeout` seconds. A query that outgrows it is stopped there and put back in the queue
+in its place. The pool remembers queries (by text and parameters) as long when they outgrow the reserved lane or the
+timeout, and as short when answered within `quick_timeout`: so long queries hold up short ones for at most
+`quick_timeout` each, once, and a short query asked again goes ahead of new unknown ones. General workers run at a
+lower CPU priority than the reserved one, so a short query is not starved of CPU either.
 
 A worker that overruns its time, crashes (a segfault, an abort, out of memory) or whose client hung up is killed
 and replaced in the background; the server itself never runs a query. At most `queue` queries wait; one that waits
@@ -29,11 +30,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from reasoner.errors import ReasonerError
 from reasoner.serve._results import Written
-from reasoner.serve._worker import Job, Refusal
+from reasoner.serve._worker import HookAnswer, HookCall, Job, Refusal
 
 __all__ = ["PoolSettings", "WorkerPool"]
 
@@ -45,6 +45,8 @@ _START_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class PoolSettings:
+    """`quick_timeout` 0: no reserved lane."""
+
     workers: int = 2
     timeout: float = 30.0
     quick_timeout: float = 1.0
@@ -66,11 +68,15 @@ class _Ticket:
     deadline: float
 
 
-class WorkerPool:
-    """Query worker processes over the store at `store`; `run` answers one Job."""
+Answer = Written | HookAnswer | Refusal
 
-    def __init__(self, store: Path, settings: PoolSettings) -> None:
-        self.store, self.settings = store, settings
+
+class WorkerPool:
+    """Worker processes of one `kind` (reasoner.serve._worker.STORE or HOOKS, started with `args`; `what` names
+    what they serve, for errors); `run` answers one Job or HookCall."""
+
+    def __init__(self, kind: str, args: tuple[str, ...], what: str, settings: PoolSettings) -> None:
+        self.kind, self.args, self.what, self.settings = kind, args, what, settings
         self._cond = threading.Condition()
         self._idle: dict[str, list[_Worker]] = {_GENERAL: [], _QUICK: []}
         self._live: set[_Worker] = set()
@@ -80,7 +86,7 @@ class WorkerPool:
         self._seq = itertools.count()
         self._spawners: set[threading.Thread] = set()
         self._closed = False
-        lanes = [_GENERAL] * settings.workers + [_QUICK]
+        lanes = [_GENERAL] * settings.workers + ([_QUICK] if settings.quick_timeout > 0 else [])
         started = [self._start(lane) for lane in lanes]
         try:
             ready = [(worker, self._ready(worker)) for worker in started]
@@ -96,12 +102,12 @@ class WorkerPool:
 
     # -- answering ----------------------------------------------------------------------------------------------
 
-    def run(self, job: Job, *, client_gone: Callable[[], bool]) -> Written | Refusal | None:
+    def run(self, job: Job | HookCall, *, client_gone: Callable[[], bool]) -> Answer | None:
         """Answer `job` on a worker; None if the client hung up first (its worker, if any, is killed)."""
-        key = hashlib.sha256(repr((job.text, sorted(job.bindings.items()))).encode("utf-8")).hexdigest()
+        key = hashlib.sha256(repr(job).encode("utf-8")).hexdigest()
         with self._cond:
             if len(self._waiting) >= self.settings.queue:
-                return Refusal(503, f"the server is busy: {len(self._waiting)} queries are waiting; retry later")
+                return Refusal(503, f"the server is busy: {len(self._waiting)} requests are waiting; retry later")
             ticket = _Ticket(next(self._seq), key, time.monotonic() + self.settings.timeout)
             self._waiting.append(ticket)
         while True:
@@ -114,7 +120,7 @@ class WorkerPool:
                 if isinstance(outcome, _Moved) or (isinstance(outcome, Refusal) and outcome.status == 504):
                     self._short.pop(key, None)
                     _remember(self._long, key)
-                elif isinstance(outcome, Written) and time.monotonic() - started <= self.settings.quick_timeout:
+                elif not isinstance(outcome, Refusal) and time.monotonic() - started <= self.settings.quick_timeout:
                     _remember(self._short, key)
                 if not isinstance(outcome, _Moved):
                     return outcome
@@ -154,7 +160,7 @@ class WorkerPool:
         unknown = (t for t in self._waiting if t.key not in self._long)
         return next(short, None) or next(unknown, None)
 
-    def _run_on(self, worker: _Worker, job: Job, client_gone: Callable[[], bool]) -> Written | Refusal | _Moved | None:
+    def _run_on(self, worker: _Worker, job: Job | HookCall, client_gone: Callable[[], bool]) -> Answer | _Moved | None:
         budget = self.settings.timeout
         if worker.lane == _QUICK:
             budget = min(self.settings.quick_timeout, budget)
@@ -163,7 +169,7 @@ class WorkerPool:
             worker.conn.send(job)
             while True:
                 if worker.conn.poll(max(0.0, min(0.1, deadline - time.monotonic()))):
-                    reply: Written | Refusal = worker.conn.recv()
+                    reply: Answer = worker.conn.recv()
                     self._release(worker)
                     return reply
                 if client_gone():
@@ -173,7 +179,7 @@ class WorkerPool:
                     self._replace(worker)
                     if worker.lane == _QUICK:
                         return _MOVED
-                    return Refusal(504, f"the query ran for {budget:g} s, the time limit, and was stopped")
+                    return Refusal(504, f"the request ran for {budget:g} s, the time limit, and was stopped")
         except (EOFError, OSError):
             death = _death(worker.process)
             self._replace(worker)
@@ -181,8 +187,8 @@ class WorkerPool:
                 return Refusal(503, "the server is shutting down")
             return Refusal(
                 500,
-                f"the query crashed its worker process ({death}); the server is unharmed and the worker was "
-                "replaced: simplify the query or ask for fewer rows",
+                f"the request crashed its worker process ({death}); the server is unharmed and the worker was "
+                "replaced: simplify the request (a query: ask for fewer rows)",
             )
 
     # -- the processes ------------------------------------------------------------------------------------------
@@ -193,7 +199,7 @@ class WorkerPool:
         ours, theirs = socket.socketpair()
         with theirs:
             fd = theirs.fileno()
-            args = [str(fd), str(self.store), str(_NICE[lane]), str(self.settings.memory)]
+            args = [str(fd), str(_NICE[lane]), str(self.settings.memory), self.kind, *self.args]
             process = subprocess.Popen(
                 [sys.executable, "-c", "from reasoner.serve._worker import main; main()", *args],
                 pass_fds=(fd,),
@@ -203,17 +209,17 @@ class WorkerPool:
         return _Worker(lane, process, Connection(ours.detach()))
 
     def _ready(self, worker: _Worker) -> bool:
-        """Wait until `worker` has opened the store; whether it runs without network access."""
+        """Wait until `worker` is ready; whether it runs without network access."""
         try:
             if not worker.conn.poll(_START_TIMEOUT):
                 self._kill(worker)
-                raise ReasonerError(f"a query worker did not open the store {self.store} in {_START_TIMEOUT:g} s")
+                raise ReasonerError(f"a worker for {self.what} was not ready in {_START_TIMEOUT:g} s")
             status, detail = worker.conn.recv()
         except (EOFError, OSError):
             status, detail = "failed", f"the worker process ended ({_death(worker.process)})"
         if status != "ready":
             self._kill(worker)
-            raise ReasonerError(f"a query worker cannot serve the store {self.store}: {detail}")
+            raise ReasonerError(f"a worker cannot serve {self.what}: {detail}")
         return bool(detail)
 
     def _release(self, worker: _Worker) -> None:
@@ -237,7 +243,7 @@ class WorkerPool:
             worker = self._start(lane)
             self._ready(worker)
         except ReasonerError as exc:
-            print(f"reasoner serve: cannot replace a query worker: {exc}", file=sys.stderr)
+            print(f"reasoner serve: cannot replace a worker: {exc}", file=sys.stderr)
             return
         finally:
             with self._cond:

@@ -1,9 +1,8 @@
 """Query answers written out under a cap: SPARQL results (JSON, XML, CSV, TSV) for SELECT, RDF for CONSTRUCT.
 
 Oxigraph serialises a whole answer only, so a capped one is written here, row by row: at most `max_rows` rows (or
-triples) and about `max_bytes` bytes. When the cap cuts the answer, the body says so wherever its format has room —
-a top-level "truncated" member in JSON, a <link> and a comment in XML, a comment in Turtle and N-Triples — and the
-caller adds a response header; CSV and TSV have only the header.
+triples) and about `max_bytes` bytes. An answer is never cut: one that would pass a cap is refused whole (TooLarge,
+which names the cap and says how to page), so a client never mistakes part of an answer for all of it.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ __all__ = [
     "MEDIA_TYPES",
     "RDF_FORMATS",
     "RESULT_FORMATS",
+    "TooLarge",
     "Written",
     "write_boolean",
     "write_solutions",
@@ -53,87 +53,73 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 @dataclass(frozen=True)
 class Written:
-    """An answer written out: the body, its media type, how many rows (or triples) it holds, and whether a cap
-    cut it short ("rows" or "bytes"; None when it is whole)."""
+    """An answer written out whole: the body, its media type and how many rows (or triples) it holds."""
 
     body: bytes
     media_type: str
     rows: int
-    truncated: str | None
 
 
-def _capped(items: Iterable[bytes], max_rows: int, max_bytes: int) -> tuple[list[bytes], str | None]:
+class TooLarge(Exception):
+    """The answer has more rows (or bytes) than the cap allows: it is refused, never cut."""
+
+    def __init__(self, cap: int, unit: str) -> None:
+        page = min(cap, 1000)
+        super().__init__(
+            f"the answer has more than {cap:,} {unit}, this endpoint's cap for one answer: it was refused rather than "
+            f"cut. Page through it with ORDER BY and LIMIT/OFFSET (ORDER BY ?x LIMIT {page} OFFSET 0, then OFFSET "
+            f"{page}, ...), or aggregate (COUNT, GROUP BY)"
+        )
+
+
+def _capped(items: Iterable[bytes], max_rows: int, max_bytes: int, noun: str) -> list[bytes]:
     chunks: list[bytes] = []
     size = 0
     for item in items:
         if len(chunks) == max_rows:
-            return chunks, "rows"
+            raise TooLarge(max_rows, noun)
         size += len(item)
-        if size > max_bytes and chunks:
-            return chunks, "bytes"
+        if size > max_bytes:
+            raise TooLarge(max_bytes, "bytes")
         chunks.append(item)
-    return chunks, None
-
-
-def _note(truncated: str | None, count: int, noun: str) -> str:
-    return f"truncated by the {'row' if truncated == 'rows' else 'size'} cap: only the first {count} {noun} are given"
+    return chunks
 
 
 def write_solutions(solutions: ox.QuerySolutions, fmt: str, *, max_rows: int, max_bytes: int) -> Written:
     """SELECT solutions as SPARQL JSON, XML, CSV or TSV."""
     names = [v.value for v in solutions.variables]
     rows = ([s[n] for n in names] for s in solutions)
-    chunks, truncated = _capped(_ROW_WRITERS[fmt](names, rows), max_rows, max_bytes)
-    note = _note(truncated, len(chunks), "rows") if truncated else None
+    chunks = _capped(_ROW_WRITERS[fmt](names, rows), max_rows, max_bytes, "rows")
     if fmt == "json":
-        head = {"vars": names}
-        extra = f',"truncated":{json.dumps({"rows": len(chunks), "cap": truncated, "note": note})}' if note else ""
-        body = b'{"head":%s,"results":{"bindings":[%s]}%s}\n' % (
-            json.dumps(head).encode(),
-            b",".join(chunks),
-            extra.encode(),
-        )
+        body = b'{"head":%s,"results":{"bindings":[%s]}}\n' % (json.dumps({"vars": names}).encode(), b",".join(chunks))
     elif fmt == "xml":
         variables = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
-        link = f'<link href="urn:x-reasoner:truncated?rows={len(chunks)}"/>' if note else ""
-        comment = f"<!-- {note} -->\n" if note else ""
-        body = (
-            (
-                f'<?xml version="1.0"?>\n{comment}<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                f"<head>{variables}{link}</head><results>\n"
-            ).encode()
-            + b"".join(chunks)
-            + b"</results></sparql>\n"
-        )
+        head = f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{variables}</head>'
+        body = (head + "<results>\n").encode() + b"".join(chunks) + b"</results></sparql>\n"
     elif fmt == "csv":
         body = _csv_line(names).encode() + b"".join(chunks)
     else:
         body = ("\t".join(f"?{n}" for n in names) + "\n").encode() + b"".join(chunks)
-    return Written(body, MEDIA_TYPES[fmt], len(chunks), truncated)
+    return Written(body, MEDIA_TYPES[fmt], len(chunks))
 
 
 def write_boolean(answer: ox.QueryBoolean, fmt: str) -> Written:
     """An ASK answer, serialised by Oxigraph."""
-    return Written(answer.serialize(format=_BOOLEAN[fmt]) or b"", MEDIA_TYPES[fmt], 1, None)
+    return Written(answer.serialize(format=_BOOLEAN[fmt]) or b"", MEDIA_TYPES[fmt], 1)
 
 
 def write_triples(triples: Iterable[ox.Triple], fmt: str, *, max_rows: int, max_bytes: int) -> Written:
     """CONSTRUCT or DESCRIBE triples as Turtle, N-Triples or RDF/XML."""
     kept: list[ox.Triple] = []
-    size, truncated = 0, None
+    size = 0
     for triple in triples:
         if len(kept) == max_rows:
-            truncated = "rows"
-            break
+            raise TooLarge(max_rows, "triples")
         size += len(str(triple))
-        if size > max_bytes and kept:
-            truncated = "bytes"
-            break
+        if size > max_bytes:
+            raise TooLarge(max_bytes, "bytes")
         kept.append(triple)
-    body = ox.serialize(kept, format=_RDF[fmt]) or b""
-    if truncated and fmt != "rdfxml":
-        body = f"# {_note(truncated, len(kept), 'triples')}\n".encode() + body
-    return Written(body, MEDIA_TYPES[fmt], len(kept), truncated)
+    return Written(ox.serialize(kept, format=_RDF[fmt]) or b"", MEDIA_TYPES[fmt], len(kept))
 
 
 # -- one row at a time ----------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
-"""A query worker: a separate process that opens the cohort store read-only and answers one query at a time.
+"""A worker: a separate process that answers one request at a time, either SPARQL queries over the cohort store
+(opened read-only) or CDS Hooks calls (the guideline loaded once).
 
-The server never runs a query itself: pyoxigraph can abort or segfault its process, or run for ever in native code
-that no Python timeout interrupts, so a query runs here and the parent kills this process when it must. Before
-opening the store the worker gives itself what the parent cannot enforce from outside: a lower CPU priority (the
-reserved worker keeps the normal one), an address-space limit (a query that asks for more memory aborts this
-process, not the machine), no core dumps, and — where Linux lets it — a network namespace of its own with no
-interfaces, so even a query that slipped past the guard could not reach any host, loopback included.
+The server never runs a query or reasons itself: pyoxigraph can abort or segfault its process, or run for ever in
+native code that no Python timeout interrupts, and a hook call reasons over input an EHR sent; so the work runs here
+and the parent kills this process when it must. Before starting the worker gives itself what the parent cannot
+enforce from outside: a lower CPU priority (the reserved worker keeps the normal one), an address-space limit (a
+request that asks for more memory aborts this process, not the machine), no core dumps, and — where Linux lets it —
+a network namespace of its own with no interfaces, so even a query that slipped past the guard could not reach any
+host, loopback included.
 """
 
 from __future__ import annotations
@@ -19,23 +21,37 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
 
 import pyoxigraph as ox
 
 from reasoner.errors import QueryError, ReasonerError
-from reasoner.rdf.bindings import Value
-from reasoner.serve._results import RDF_FORMATS, RESULT_FORMATS, Written, write_boolean, write_solutions, write_triples
-from reasoner.store.cohort import CohortStore, answer, open_store
+from reasoner.rdf.bindings import Value, bind
+from reasoner.serve._results import (
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    TooLarge,
+    Written,
+    write_boolean,
+    write_solutions,
+    write_triples,
+)
+from reasoner.store.backends import EmbeddedStore
+from reasoner.store.cohort import open_store
 
-__all__ = ["Job", "Refusal", "main"]
+__all__ = ["HOOKS", "STORE", "HookAnswer", "HookCall", "Job", "Refusal", "main"]
 
+STORE, HOOKS = "store", "hooks"
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 @dataclass(frozen=True)
 class Job:
     """One query to answer: its text and parameters, the formats the client accepts in order of preference
-    (`explicit`: asked for by name, so a format that does not fit the query is an error), and the caps."""
+    (`explicit`: asked for by name, so a format that does not fit the query is an error), the caps, and the dataset:
+    the default graph is the union of the named graphs when `union`, else the store's default graph; given
+    `default_graphs` or `named_graphs` (SPARQL Protocol's default-graph-uri and named-graph-uri) the dataset is
+    exactly those graphs of the store."""
 
     text: str
     bindings: dict[str, Value] = field(default_factory=dict)
@@ -43,26 +59,47 @@ class Job:
     explicit: bool = False
     max_rows: int = 10_000
     max_bytes: int = 64 << 20
+    union: bool = True
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HookCall:
+    """One CDS Hooks request: the service id (None for discovery) and the request body."""
+
+    service: str | None
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    """A CDS Hooks answer: the HTTP status and the JSON body."""
+
+    status: int
+    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """The query was not answered: the HTTP status and a message for the client."""
+    """The request was not answered: the HTTP status and a message for the client."""
 
     status: int
     message: str
 
 
 def main() -> None:
-    """The worker process (started by reasoner.serve._pool with: socket fd, store directory, nice, memory bytes):
-    isolate, open the store, report ("ready", isolated) or ("failed", why), then answer each Job received with a
-    Written or a Refusal until None arrives or the socket closes."""
-    fd, store, nice, memory = sys.argv[1:5]
+    """The worker process (started by reasoner.serve._pool with: socket fd, nice, memory bytes, kind, then the
+    kind's arguments: the store directory, or the jurisdiction and evaluation date of the CDS services): isolate,
+    get ready, report ("ready", isolated) or ("failed", why), then answer each request received until None arrives
+    or the socket closes."""
+    fd, nice, memory, kind, *args = sys.argv[1:]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the server's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     conn = Connection(int(fd))
     isolated = _isolate(int(nice), int(memory))
     try:
-        cohort = open_store(store, read_only=True)
+        answer = _store_answerer(args[0]) if kind == STORE else _hook_answerer(args[0], args[1] or None)
     except ReasonerError as exc:
         conn.send(("failed", str(exc)))
         return
@@ -75,12 +112,21 @@ def main() -> None:
             return
         if job is None:
             return
-        conn.send(_answer(cohort, job))
+        conn.send(answer(job))
 
 
-def _answer(cohort: CohortStore, job: Job) -> Written | Refusal:
+# -- SPARQL ---------------------------------------------------------------------------------------------------
+
+
+def _store_answerer(location: str) -> Any:
+    cohort = open_store(location, read_only=True)
+    assert isinstance(cohort, EmbeddedStore)
+    return lambda job: _answer(cohort, job)
+
+
+def _answer(cohort: EmbeddedStore, job: Job) -> Written | Refusal:
     try:
-        result = answer(cohort, job.text, bindings=job.bindings)
+        result = _run(cohort, job)
         if isinstance(result, ox.QuerySolutions):
             fmt = _pick(job, RESULT_FORMATS, "SELECT")
             return write_solutions(result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes)
@@ -88,10 +134,48 @@ def _answer(cohort: CohortStore, job: Job) -> Written | Refusal:
             return write_boolean(result, _pick(job, RESULT_FORMATS, "ASK"))
         fmt = _pick(job, RDF_FORMATS, "CONSTRUCT or DESCRIBE")
         return write_triples(result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes)
+    except TooLarge as exc:
+        return Refusal(422, str(exc))
     except ReasonerError as exc:
         return Refusal(400, str(exc))
-    except (OSError, RuntimeError, ValueError) as exc:  # raised while the answer is read, after `answer` returned
+    except (OSError, RuntimeError, ValueError) as exc:  # raised while the answer is read
         return Refusal(500, f"the query failed: {exc}")
+
+
+def _run(cohort: EmbeddedStore, job: Job) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run the job's query (already guarded, its prefixes declared) over its dataset, parameters bound as terms."""
+    store = cohort.oxigraph
+    try:
+        probe = ox.Store().query(job.text)  # a syntax error is reported before anything runs
+    except SyntaxError as exc:
+        raise QueryError(f"syntax error: {exc}") from exc
+    projected = {v.value for v in probe.variables} if isinstance(probe, ox.QuerySolutions) else set()
+    bound = bind(job.text, job.bindings, projected)
+    dataset: dict[str, Any] = {"use_default_graph_as_union": job.union}
+    if job.default_graphs or job.named_graphs:
+        missing = [g for g in (*job.default_graphs, *job.named_graphs) if not store.contains_named_graph(_node(g))]
+        if missing:
+            raise QueryError(
+                f"no graph {', '.join(f'<{g}>' for g in missing)} in this store: default-graph-uri and "
+                "named-graph-uri name graphs of the store (nothing is fetched)"
+            )
+        dataset = {
+            "default_graph": [_node(g) for g in job.default_graphs],
+            "named_graphs": [_node(g) for g in job.named_graphs],
+        }
+    try:
+        return store.query(bound.text, substitutions=bound.substitutions, **dataset)
+    except SyntaxError as exc:
+        raise QueryError(f"syntax error: {exc}") from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"the query failed: {exc}") from exc
+
+
+def _node(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise QueryError(f"{iri!r} is not an IRI: {exc}") from exc
 
 
 def _pick(job: Job, fits: tuple[str, ...], form: str) -> str:
@@ -103,6 +187,30 @@ def _pick(job: Job, fits: tuple[str, ...], form: str) -> str:
     if job.explicit:
         raise QueryError(f"format {job.formats[0]!r} does not fit a {form} query; choose one of {', '.join(fits)}")
     return fits[0]
+
+
+# -- CDS Hooks ------------------------------------------------------------------------------------------------
+
+
+def _hook_answerer(jurisdiction: str, as_of: str | None) -> Any:
+    from datetime import date
+
+    from reasoner._runtime import settle_heap
+    from reasoner.serve.cds_hooks import CdsHooks
+
+    hooks = CdsHooks(jurisdiction=jurisdiction, as_of=date.fromisoformat(as_of) if as_of else None)
+    settle_heap()  # a long-running process that reasons per request: the guideline is loaded now
+
+    def answer(call: HookCall) -> HookAnswer:
+        if call.service is None:
+            return HookAnswer(200, hooks.discovery())
+        status, body = hooks.answer(call.service, call.body)
+        return HookAnswer(status, body)
+
+    return answer
+
+
+# -- the process ----------------------------------------------------------------------------------------------
 
 
 def _isolate(nice: int, memory: int) -> bool:
@@ -118,7 +226,7 @@ def _isolate(nice: int, memory: int) -> bool:
 
 
 def _exit_with(parent: int) -> None:
-    """End this worker when the server is gone, even in the middle of a query that would never return."""
+    """End this worker when the server is gone, even in the middle of a request that would never return."""
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)

@@ -1,7 +1,9 @@
 """CDS Hooks 2.0: a discovery endpoint and a `patient-view` service that evaluates the prefetched FHIR resources
 and answers with cards, plus an `order-select` service that checks draft imaging orders against the
-recommendations. `CdsHooks.handle` answers one HTTP request (method, path, body) so any server can mount it;
-`make_server` is a minimal standalone server on the standard library.
+recommendations. `CdsHooks.answer` answers one service call (service id, request body) with an HTTP status and a
+JSON body; reasoner.serve runs it in a worker process (reasoner.serve._hooks). A malformed request is answered 400
+(or 412 without prefetch), never 500: the request is checked against the shapes CDS Hooks 2.0 and FHIR give it
+before anything reads it.
 
 Cards: one per recommendation with an urgency (emergency and urgent are critical, now and soon a warning,
 routine info), one warning naming undocumented red flags, and one info card with the rest of the plan. Each has a
@@ -28,9 +30,9 @@ from reasoner.namespaces import GR, RDF
 from reasoner.output.report import References, fact_text
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import recommend
-from reasoner.serve._http import Request, Response, Route
+from reasoner.rdf.limits import ReadError, read_json
 
-__all__ = ["CdsHooks", "route"]
+__all__ = ["CdsHooks"]
 
 SUMMARY_LIMIT = 140
 _INDICATOR = {"emergency": "critical", "urgent": "critical", "now": "warning", "soon": "warning", "routine": "info"}
@@ -88,17 +90,10 @@ class CdsHooks:
     def discovery(self) -> dict[str, Any]:
         return {"services": [{**spec, "id": sid} for sid, (spec, _) in self.services.items()]}
 
-    def handle(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """Answer one request: (HTTP status, JSON body). GET /cds-services; POST /cds-services/{id}."""
-        parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    def answer(self, service_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Answer one call of POST /cds-services/{service_id}: (HTTP status, JSON body)."""
         try:
-            if parts == ["cds-services"] and method == "GET":
-                return HTTPStatus.OK, self.discovery()
-            if len(parts) == 2 and parts[0] == "cds-services" and method == "POST":
-                return HTTPStatus.OK, {"cards": self.call(parts[1], _json(body))}
-            if parts[:1] == ["cds-services"]:
-                raise _HookError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}")
-            raise _HookError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path}")
+            return HTTPStatus.OK, {"cards": self.call(service_id, _json(body))}
         except _HookError as exc:
             return exc.status, {"error": str(exc)}
 
@@ -110,16 +105,23 @@ class CdsHooks:
             raise _HookError(HTTPStatus.BAD_REQUEST, f"service {service_id} answers {spec['hook']!r} hooks")
         if not isinstance(request.get("hookInstance"), str) or not isinstance(request.get("context"), dict):
             raise _HookError(HTTPStatus.BAD_REQUEST, "a hook request needs hookInstance and context")
+        _check_request(request)
         return run(request)
 
     # -- services ------------------------------------------------------------------------------------------
 
     def _evaluate(self, request: dict[str, Any]) -> Recommendations:
         bundle = _bundle(request)
+        source = f"hook {request['hookInstance']}"
         try:
-            patient = read_bundle(
-                json.dumps(bundle), source=f"hook {request['hookInstance']}", guideline=self.guideline
-            )
+            patient = read_bundle(json.dumps(bundle), source=source, guideline=self.guideline)
+        except InputError as exc:
+            raise _HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        except Exception as exc:  # the reader met a shape it did not expect: still the request's fault, not ours
+            raise _HookError(
+                HTTPStatus.BAD_REQUEST, f"{source}: the prefetched resources cannot be read ({type(exc).__name__})"
+            ) from None
+        try:
             return recommend(patient, as_of=self.as_of, guideline=self.guideline, jurisdiction=self.jurisdiction)
         except InputError as exc:
             raise _HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
@@ -319,13 +321,61 @@ def _local(iri: str) -> str:
 
 
 def _json(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, read within reasoner.rdf.limits like every patient input (size, nesting
+    measured before parsing, duplicate keys, numbers, string lengths)."""
     try:
-        data = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _HookError(HTTPStatus.BAD_REQUEST, f"the request body is not JSON: {exc}") from None
+        data = read_json(body or b"null", source="the request body")
+    except ReadError as exc:
+        raise _HookError(HTTPStatus.BAD_REQUEST, f"the request body is not acceptable JSON: {exc.detail}") from None
     if not isinstance(data, dict):
         raise _HookError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
     return data
+
+
+def _check_request(request: dict[str, Any]) -> None:
+    """Refuse (400) a request whose parts do not have the JSON types CDS Hooks 2.0 and FHIR give them: the services
+    below may then rely on them."""
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise _HookError(HTTPStatus.BAD_REQUEST, f"malformed hook request: {what}")
+
+    for key in ("fhirServer", "hookInstance"):
+        need(request.get(key) is None or isinstance(request[key], str), f"{key} must be a string")
+    need(
+        request.get("fhirAuthorization") is None or isinstance(request["fhirAuthorization"], dict),
+        "fhirAuthorization must be an object",
+    )
+    context = request["context"]
+    need(context.get("patientId") is None or isinstance(context["patientId"], str), "context.patientId: a string")
+    prefetch = request.get("prefetch")
+    need(prefetch is None or isinstance(prefetch, dict), "prefetch must be an object")
+    bundles = {f"prefetch.{k}": v for k, v in (prefetch or {}).items()}
+    if "draftOrders" in context:
+        bundles["context.draftOrders"] = context["draftOrders"]
+    for where, value in bundles.items():
+        if value is None:
+            continue
+        need(isinstance(value, dict) and isinstance(value.get("resourceType"), str), f"{where}: a FHIR resource")
+        if value["resourceType"] != "Bundle":
+            continue
+        entries = value.get("entry", [])
+        need(isinstance(entries, list), f"{where}.entry must be a list")
+        for n, entry in enumerate(entries):
+            need(isinstance(entry, dict), f"{where}.entry[{n}] must be an object")
+            resource = entry.get("resource")
+            need(
+                resource is None or (isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)),
+                f"{where}.entry[{n}].resource: a FHIR resource",
+            )
+            if isinstance(resource, dict) and resource["resourceType"] == "ServiceRequest":
+                code = resource.get("code")
+                need(code is None or isinstance(code, dict), f"{where}.entry[{n}].resource.code: a CodeableConcept")
+                codings = (code or {}).get("coding", [])
+                need(
+                    isinstance(codings, list) and all(isinstance(c, dict) for c in codings),
+                    f"{where}.entry[{n}].resource.code.coding: a list of Codings",
+                )
 
 
 def _patient_id(request: dict[str, Any]) -> str | None:
@@ -350,24 +400,3 @@ def _bundle(request: dict[str, Any]) -> dict[str, Any]:
         else:
             entries.append({"resource": value})
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
-
-
-# -- mounted on `reasoner serve --cds-hooks` -------------------------------------------------------------------------
-
-_CORS = {  # CDS Hooks clients may be browser apps of the EHR
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-}
-
-
-def route(hooks: CdsHooks) -> Route:
-    """The CDS Hooks endpoints as a route of reasoner.serve's server (mounted at /cds-services and under it)."""
-
-    def answer(request: Request) -> Response:
-        if request.method == "OPTIONS":
-            return Response(HTTPStatus.NO_CONTENT, headers=_CORS)
-        status, body = hooks.handle(request.method, request.path, request.body)
-        return Response(status, json.dumps(body).encode(), "application/json", _CORS)
-
-    return answer

@@ -18,6 +18,7 @@ is a StoreError naming the URL.
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -184,7 +185,22 @@ class EmbeddedStore(CohortStore):
 
 class RemoteStore(CohortStore):
     """A SPARQL 1.1 server: queries POSTed to `query_url`, updates to `update_url` (SPARQL 1.1 Protocol), each
-    request with a timeout of `timeout` seconds."""
+    request with a timeout of `timeout` seconds. Every query declares the PREFIXES it may use (a standard endpoint
+    refuses undeclared ones) and asks for SPARQL JSON results or N-Triples by Accept."""
+
+    @classmethod
+    def at(cls, url: str, *, read_only: bool = False, timeout: float = 300.0) -> RemoteStore:
+        """The server at `url`: a query endpoint itself when its last path segment is `sparql` or `query` (`reasoner
+        serve`'s http://host:port/sparql, Oxigraph's http://host:7878/query), updates then going to the sibling
+        `update`; else a base URL whose query and update endpoints are URL/query and URL/update (Oxigraph server's
+        layout, and Fuseki's for a dataset URL)."""
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        head, _, last = parts.path.rpartition("/")
+        if last in ("sparql", "query"):
+            update = urllib.parse.urlunsplit(parts._replace(path=f"{head}/update", query="", fragment=""))
+            return cls(url.rstrip("/"), update, read_only=read_only, timeout=timeout, location=url.rstrip("/"))
+        base = url.rstrip("/")
+        return cls(f"{base}/query", f"{base}/update", read_only=read_only, timeout=timeout, location=base)
 
     def __init__(
         self, query_url: str, update_url: str, *, read_only: bool = False, timeout: float = 300.0, location: str = ""

@@ -111,12 +111,11 @@ def is_url(location: str | Path) -> bool:
 
 def open_store(location: str | Path | None = None, *, read_only: bool = False, timeout: float = 300.0) -> CohortStore:
     """Open the cohort store at `location`: a directory (created if needed; an embedded Oxigraph store), the
-    http(s) URL of a SPARQL 1.1 server (queries to URL/query, updates to URL/update, each request limited to
-    `timeout` seconds), or nothing for a new store in memory. A read-only directory can be opened while no other
-    process writes to it."""
+    http(s) URL of a SPARQL 1.1 server (a query endpoint such as `reasoner serve`'s URL/sparql, or a base URL with
+    queries to URL/query and updates to URL/update: RemoteStore.at; each request limited to `timeout` seconds), or
+    nothing for a new store in memory. A read-only directory can be opened while no other process writes to it."""
     if location is not None and is_url(location):
-        base = str(location).rstrip("/")
-        return RemoteStore(f"{base}/query", f"{base}/update", read_only=read_only, timeout=timeout, location=base)
+        return RemoteStore.at(str(location), read_only=read_only, timeout=timeout)
     where = Path(location) if location is not None else None
     lock = acquire_writer_lock(where) if where is not None and not read_only else None  # one writer at a time
     try:
