@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,7 @@ from typing import NoReturn
 import click
 
 from reasoner._paths import data_dir
-<<<<<<< HEAD
-from reasoner._runtime import settle_heap
 from reasoner.authoring.cases import run_cases
-=======
-from reasoner.authoring.cases import default_cases_dir, run_cases
->>>>>>> h-serve
 from reasoner.authoring.coverage import coverage
 from reasoner.authoring.diff import diff_guidelines
 from reasoner.authoring.qc import check_guideline, read_profile
@@ -512,6 +508,7 @@ def restore_command(file: Path, store: Path) -> None:
 @click.option("--cds-jwks", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="EHR's JWK Set.")
 @click.option("--cds-issuer", "issuers", multiple=True, metavar="ISS", help="Trusted JWT issuer (iss).")
 @click.option("--insecure-no-auth", "no_auth", is_flag=True, help="CDS Hooks without JWT (default on loopback).")
+@_GUIDELINES
 def serve_command(
     store: Path | None,
     cds_hooks: bool,
@@ -530,6 +527,7 @@ def serve_command(
     cds_jwks: Path | None,
     issuers: tuple[str, ...],
     no_auth: bool,
+    guidelines: tuple[Path, ...],
 ) -> None:
     """Serve the cohort store read-only: a SPARQL 1.1 endpoint at /sparql (GET, HEAD, POST; JSON, XML, CSV, TSV,
     Turtle, N-Triples, RDF/XML) whose default graph is the union of the store's named graphs, and a query page at
@@ -554,6 +552,9 @@ def serve_command(
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give both --tls-cert and --tls-key, or neither")
+    if guidelines:  # the CDS Hooks worker processes load the modules named in the environment
+        _guideline(guidelines)  # refused here, at once, if broken
+        os.environ[ENVIRONMENT] = os.pathsep.join(str(g.resolve()) for g in guidelines)
     if issuers and cds_jwks is None:
         raise click.UsageError(
             "--cds-issuer needs --cds-jwks FILE: the EHR's public keys (from its jku URL), saved locally; the "
