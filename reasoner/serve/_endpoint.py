@@ -368,4 +368,6 @@ def _formats(accept: str, asked: list[str]) -> tuple[tuple[str, ...], bool]:
 
 @cache
 def _page() -> bytes:
-    return (Path(__file__).with_name("page.html")).read_bytes()
+    """The page, with the prefixes of the store's guideline modules (their vann declarations) filled in."""
+    page = Path(__file__).with_name("page.html").read_bytes()
+    return page.replace(b"__PREFIXES__", json.dumps(PREFIXES, sort_keys=True).encode())
