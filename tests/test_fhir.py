@@ -101,7 +101,7 @@ def test_each_fact_keeps_its_fhir_resource_and_the_provenance_shows_it(fhir_resu
 
 def test_status_semantics_absent_unknown_present_and_history_items() -> None:
     resolved = _status("resolved", "http://terminology.hl7.org/CodeSystem/condition-clinical")
-    lbp = "https://w3id.org/guideline-reasoner/lbp"
+    lbp = "https://w3id.org/guideline-reasoner/vocab"  # the shared vocabulary's own code system
     text = _bundle(
         _condition("refuted", lbp, "Fever", verificationStatus=_status("refuted")),
         _condition("provisional", lbp, "BowelDysfunction", verificationStatus=_status("provisional")),
