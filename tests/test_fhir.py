@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
-from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, PROV, RDF, VOCAB
 from tests.conftest import ROOT
 

@@ -5,8 +5,8 @@ The codes live in Turtle only (`gr:coding [ gr:system ; gr:code ]` on a concept,
 ontology/vocabulary/). A code names every concept that carries it: a drug product (an RxNorm clinical drug) is a
 coding of each ingredient it contains, so it names all of them. A guideline ontology's own code system (system = the
 owl:Ontology IRI, code = a term's local name) names that term, or the term of that name another loaded ontology
-defines (terms moved from a module to the shared vocabulary keep their codes). A coding marked gr:unverified is never used; it is
-kept apart so that the reader can say why a code was not used.
+defines (terms moved from a module to the shared vocabulary keep their codes). A coding marked gr:unverified is never
+used; it is kept apart so that the reader can say why a code was not used.
 """
 
 from __future__ import annotations
