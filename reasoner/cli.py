@@ -41,6 +41,7 @@ from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.knowledge.modules import ENVIRONMENT, select
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
+from reasoner.rdf import limits
 from reasoner.rdf.rdfio import serialize
 from reasoner.store.backup import backup, restore
 from reasoner.store.batch import Progress, batch
@@ -73,6 +74,21 @@ _GUIDELINES = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help=f"A guideline module directory (repeatable; its owl:imports come along). Default: ${ENVIRONMENT} "
     "(directories separated by the path separator), else every bundled module.",
+)
+
+
+def _set_fhir_limit(_ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        limits.MAX_FHIR_BYTES = value * 1024 * 1024
+
+
+_MAX_INPUT_MB = click.option(
+    "--max-input-mb",
+    type=click.IntRange(min=1),
+    callback=_set_fhir_limit,
+    expose_value=False,
+    is_eager=True,
+    help=f"Largest FHIR Bundle read, in MiB of compact JSON (default {limits.MAX_FHIR_BYTES // 2**20}).",
 )
 
 
@@ -134,6 +150,7 @@ def main() -> None:
     help="Where sources conflict, apply the US sources, the UK sources, or both side by side.",
 )
 @_GUIDELINES
+@_MAX_INPUT_MB
 def recommend_command(
     file: Path | None,
     as_of: datetime | None,
@@ -186,6 +203,7 @@ def recommend_command(
 @main.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_GUIDELINES
+@_MAX_INPUT_MB
 def validate_command(file: Path, guidelines: tuple[Path, ...]) -> None:
     """Check a patient file against the patient shapes and the guideline vocabulary; list every problem.
 
@@ -382,6 +400,7 @@ def synth_command(count: int, seed: int, out: Path, guidelines: tuple[Path, ...]
 @click.option("--jurisdiction", type=click.Choice(sorted(JURISDICTIONS)), default="US", show_default=True)
 @click.option("--dask", "dask", metavar="ADDRESS", help="Reason on this Dask scheduler's cluster, not --processes.")
 @_GUIDELINES
+@_MAX_INPUT_MB
 def batch_command(
     inputs: tuple[Path, ...],
     store: str,

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
-from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, PROV, RDF, VOCAB
 from tests.conftest import ROOT
 
@@ -261,21 +261,17 @@ def test_unmapped_codes_are_listed_in_json_and_report_never_dropped() -> None:
     assert str(VOCAB.Fever) in {m.finding for m in result.missing}  # an unmapped fever is unknown, not absent
 
 
-def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
+def test_a_mapping_added_in_turtle_is_used_without_code_changes(tmp_path: Path) -> None:
     text = _bundle(_condition("spasm", SCT, "123456789"))
-    default = reasoner.load_guideline()
-    assert read_bundle(text, source="t", guideline=default).unmapped
-    graph = Graph()
-    graph += default.graph
-    graph.parse(
-        data="""
-        @prefix gr: <https://w3id.org/guideline-reasoner/core#> .
-        @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+    assert read_bundle(text, source="t").unmapped
+    tree = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", tree)
+    (tree / "lbp" / "valuesets-test.ttl").write_text(
+        """@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
         @prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
-        vocab:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] .""",
-        format="turtle",
+        vocab:SeverePain gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "123456789" ] ."""
     )
-    extended = Guideline(graph, inferred=Graph(), files=(), content_hash="test")
+    extended = reasoner.load_guideline(tree / "lbp", cache_root=tmp_path / "cache")
     patient = read_bundle(text, source="t", guideline=extended)
     assert patient.unmapped == ()
     assert (
@@ -289,25 +285,12 @@ def test_a_mapping_added_in_turtle_is_used_without_code_changes() -> None:
     ("change", "expected"),
     [
         (lambda b: b.__setitem__("resourceType", "Patient"), "expected a FHIR Bundle, found resourceType 'Patient'"),
-        (
-            lambda b: b["entry"][1]["resource"].__setitem__("onsetDateTime", "March 2nd"),
-            "Condition/sciatica: onsetDateTime",
-        ),
-        (lambda b: b["entry"][2]["resource"].pop("status"), "Observation/slr: status"),
         (lambda b: b["entry"].append(copy.deepcopy(b["entry"][0])), "expected exactly one Patient resource, found 2"),
-        (
-            lambda b: b["entry"][1]["resource"].__setitem__("subject", {"reference": "Patient/other"}),
-            "Condition/sciatica is about Patient/other",
-        ),
-        (
-            lambda b: b["entry"][1]["resource"].__setitem__("resourceType", "Conditon"),
-            "unknown resourceType 'Conditon'",
-        ),
+        (lambda b: b["entry"][0]["resource"].__setitem__("birthDate", "soon"), "the Patient cannot be read"),
+        (lambda b: b["entry"][0]["resource"].__setitem__("deceasedBoolean", True), "recorded as deceased"),
     ],
 )
-def test_malformed_bundles_name_the_file_the_resource_and_the_problem(
-    tmp_path: Path, change: Any, expected: str
-) -> None:
+def test_only_the_patient_itself_refuses_a_bundle(tmp_path: Path, change: Any, expected: str) -> None:
     bundle = json.loads(FHIR_SEED.read_text())
     change(bundle)
     path = tmp_path / "broken.json"
@@ -316,7 +299,46 @@ def test_malformed_bundles_name_the_file_the_resource_and_the_problem(
         reasoner.load(path)
     assert str(path) in str(err.value) and expected in str(err.value)
     out = CliRunner().invoke(main, ["recommend", str(path)])
-    assert out.exit_code == 1 and expected in out.output
+    assert out.exit_code == 1 and expected in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize(
+    ("change", "resource", "expected"),
+    [
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("onsetDateTime", "March 2nd"),
+            "Condition/sciatica",
+            "onsetDateTime",
+        ),
+        (lambda b: b["entry"][2]["resource"].pop("status"), "Observation/slr", "status"),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("subject", {"reference": "Patient/other"}),
+            "Condition/sciatica",
+            "about Patient/other, not this Bundle's Patient",
+        ),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("subject", {"identifier": {"value": "MRN1"}}),
+            "Condition/sciatica",
+            "subject given only by identifier",
+        ),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("resourceType", "Conditon"),
+            "Conditon/sciatica",
+            "unknown resourceType 'Conditon'",
+        ),
+    ],
+)
+def test_one_imperfect_resource_is_listed_and_the_rest_is_used(change: Any, resource: str, expected: str) -> None:
+    bundle = json.loads(FHIR_SEED.read_text())
+    change(bundle)
+    patient = read_bundle(json.dumps(bundle), source="t")
+    reasons = [u.reason for u in patient.unmapped if u.resource == resource]
+    assert any(expected in r for r in reasons), reasons
+    kept = URIRef("https://example.org/fhir/Patient/seed-v02/record/Observation-fever")
+    assert (kept, RDF.type, VOCAB.Fever) in patient.graph or any(
+        u.resource == "Observation/fever" for u in patient.unmapped
+    )
+    assert len(set(patient.graph.objects(None, GR.hasFinding))) >= 5  # the rest of the record is used
 
 
 def test_invalid_json_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:

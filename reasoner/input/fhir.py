@@ -15,15 +15,24 @@ Finding status: verificationStatus refuted, a "not-done" procedure, an Observati
 resolved, inactive or remitted condition (unless its finding class is gr:historical) are documented absent;
 unconfirmed, provisional or differential diagnoses and Observations with a dataAbsentReason are unknown; the rest
 is present. Entered-in-error resources are not used (and are listed).
+
+A real record is read as a clinic has it: one imperfect resource never refuses the patient. It goes to `unmapped`
+with its reason (a resource the FHIR model refuses, an unsupported type, a subject that is another patient or given
+only by identifier, a partial date, a past medication whose end is unknown) and the rest is used. Only a Bundle
+without exactly one readable Patient, or a deceased Patient, is refused. A fact is this patient's only when its
+subject resolves to the Bundle's Patient (its fullUrl, Patient/id, or urn:uuid:id). A product code names each of
+its ingredients (reasoner.knowledge.terminology), so a combination product gives one exposure per ingredient. An
+extension never overrides what the resource itself states. The Bundle is held to MAX_FHIR_BYTES as compact JSON.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
@@ -45,9 +54,10 @@ from rdflib import Graph, Literal, URIRef
 from reasoner.errors import PatientParseError
 from reasoner.input.patient import Patient, UnmappedCode
 from reasoner.knowledge.guideline import Guideline, load_guideline
-from reasoner.knowledge.vocabulary import Vocabulary
-from reasoner.namespaces import GR, OWL, PROV, RDF, RDFS, XSD
-from reasoner.rdf.limits import ReadError, read_json
+from reasoner.knowledge.terminology import Terminology
+from reasoner.namespaces import GR, PROV, RDF, RDFS, XSD
+from reasoner.rdf import limits
+from reasoner.rdf.limits import ReadError, check_iri, read_json
 
 __all__ = ["map_code", "read_bundle"]
 
@@ -56,6 +66,8 @@ _INACTIVE = {"inactive", "resolved", "remission"}
 _UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 _NOT_USED = {"entered-in-error"}
 _NOT_TAKEN = {"not-taken", "cancelled", "draft", "on-hold", "entered-in-error"}
+_ENDED = {"stopped", "completed"}
+_BASE = "urn:guideline-reasoner:fhir:"
 _MG = {"mg", "milligram", "milligrams"}
 _READ = ("Condition", "Observation", "AllergyIntolerance", "Procedure", "MedicationStatement", "MedicationRequest")
 
@@ -66,62 +78,28 @@ def read_bundle(raw: bytes | str, *, source: str, guideline: Guideline | None = 
     Raises PatientParseError naming `source`, the resource and the problem when the JSON is malformed, a resource
     breaks the FHIR model, or the Bundle does not hold exactly one Patient.
     """
-    try:
-        document = read_json(raw, source=source)  # within reasoner.rdf.limits, like every patient input
+    try:  # within reasoner.rdf.limits, like every patient input; whitespace is not held against a real record
+        document = read_json(raw, source=source, limit=limits.fhir_file_cap(), name="2 x MAX_FHIR_BYTES")
     except ReadError as exc:
         raise PatientParseError(source, exc.detail) from exc
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         found = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
         raise PatientParseError(source, f"expected a FHIR Bundle, found resourceType {found!r}")
-    return _Reader(source, _Terms.of(guideline or load_guideline())).read(document)
+    size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > limits.MAX_FHIR_BYTES:
+        raise PatientParseError(
+            source, f"the Bundle is {size} bytes as compact JSON, more than MAX_FHIR_BYTES ({limits.MAX_FHIR_BYTES})"
+        )
+    return _Reader(source, Terminology.of(guideline or load_guideline())).read(document)
 
 
 def map_code(system: str, code: str, *, guideline: Guideline | None = None) -> set[URIRef]:
-    """The ontology terms a code maps to (verified gr:coding, or a guideline ontology's own code system)."""
-    return _Terms.of(guideline or load_guideline()).lookup(system, code)
-
-
-class _Terms:
-    """The guideline's code mappings and term kinds, indexed once per guideline version."""
-
-    def __init__(self, gl: Guideline) -> None:
-        g = self.graph = gl.graph
-        self.vocab = Vocabulary.of(gl)
-        self.verified: dict[tuple[str, str], set[URIRef]] = {}
-        self.unverified: dict[tuple[str, str], set[URIRef]] = {}
-        for term, coding in g.subject_objects(GR.coding):
-            system, code = g.value(coding, GR.system), g.value(coding, GR.code)
-            if isinstance(term, URIRef) and system is not None and code is not None:
-                table = self.unverified if g.value(coding, GR.unverified) is not None else self.verified
-                table.setdefault((str(system), str(code)), set()).add(term)
-        self.systems = {str(o) for o in g.subjects(RDF.type, OWL.Ontology)}
-
-    @staticmethod
-    @cache
-    def of(gl: Guideline) -> _Terms:
-        return _Terms(gl)
-
-    def lookup(self, system: str, code: str) -> set[URIRef]:
-        if system in self.systems:
-            term = URIRef(f"{system}#{code}")
-            return {term} if (term, None, None) in self.graph else set()
-        return self.verified.get((system, code), set())
-
-    def is_a(self, term: URIRef, kind: URIRef) -> bool:
-        return (term, RDF.type, kind) in self.graph
-
-    def historical(self, finding: URIRef) -> bool:
-        return any(
-            self.graph.value(c, GR.historical) == Literal(True)
-            for c in self.graph.transitive_objects(finding, RDFS.subClassOf)
-        )
-
-    def label(self, term: URIRef) -> str:
-        return str(self.graph.value(term, RDFS.label) or term)
+    """Every ontology term a code maps to (verified gr:coding, or a guideline ontology's own code system)."""
+    return set(Terminology.of(guideline or load_guideline()).concepts(system, code))
 
 
 class _Reader:
-    def __init__(self, source: str, terms: _Terms) -> None:
+    def __init__(self, source: str, terms: Terminology) -> None:
         self.source, self.terms = source, terms
         self.graph = Graph()
         self.unmapped: list[UnmappedCode] = []
@@ -135,80 +113,143 @@ class _Reader:
         entries = document.get("entry") or []
         if not isinstance(entries, list):
             raise PatientParseError(self.source, "Bundle.entry must be a list")
-        resources = [self._resource(i, e) for i, e in enumerate(entries)]
-        shell = {**document, "entry": [{k: v for k, v in e.items() if k != "resource"} for e in entries]}
-        bundle = self._model(Bundle, shell, "Bundle")
-        patients = [(r, url) for r, url, _, _ in resources if isinstance(r, FhirPatient)]
-        if len(patients) != 1:
-            raise PatientParseError(self.source, f"expected exactly one Patient resource, found {len(patients)}")
-        self._patient(*patients[0])
-        if bundle.timestamp is not None:
-            self.graph.add((self.patient, GR.assessedOn, _date(bundle.timestamp.date())))
+        timestamp = document.get("timestamp")
+        raw_patients = [
+            (i, e) for i, e in enumerate(entries) if isinstance(e, dict) and _kind(e.get("resource")) == "Patient"
+        ]
+        if len(raw_patients) != 1:
+            raise PatientParseError(self.source, f"expected exactly one Patient resource, found {len(raw_patients)}")
+        self._patient(*raw_patients[0])
+        assessed = self._bundle_date(timestamp)
+        if assessed is not None:
+            self.graph.add((self.patient, GR.assessedOn, _date(assessed)))
+        resources = [r for i, e in enumerate(entries) if i != raw_patients[0][0] and (r := self._resource(i, e))]
         for resource, url, name, index in resources:
             kind = resource.get_resource_type()
-            if kind in ("Patient", "Medication"):
-                continue  # the patient is read above; medications through the resources that reference them
+            if kind == "Medication":
+                continue  # read through the resources that reference it
             if kind not in _READ:
                 self._miss(name, None, None, f"resource type {kind} is not read")
                 continue
-            self._check_subject(resource, name)
-            node = URIRef(f"{self.patient}/record/{kind}-{resource.id or index}")
-            reader: Callable[[Any, URIRef, str], bool] = getattr(self, f"_{kind.lower()}")
-            if reader(resource, node, name):
-                self.graph.add((node, PROV.wasDerivedFrom, URIRef(url)))
-                self._extensions(resource.extension, node, name)
+            if not self._about_patient(resource, name):
+                continue
+            node = URIRef(f"{self.patient}/record/{quote(kind)}-{quote(resource.id or str(index), safe='')}")
+            reader: Callable[[Any, URIRef, str], list[URIRef]] = getattr(self, f"_{kind.lower()}")
+            for made in reader(resource, node, name):
+                self.graph.add((made, PROV.wasDerivedFrom, URIRef(url)))
+                self._extensions(resource.extension, made, name)
         return Patient(graph=self.graph, iri=self.patient, source=self.source, unmapped=tuple(self.unmapped))
 
-    def _model(self, cls: type[FHIRAbstractModel], data: Any, name: str) -> Any:
+    def _bundle_date(self, timestamp: Any) -> date | None:
+        if timestamp is None:
+            return None
+        try:
+            bundle: Bundle = self._model(
+                Bundle, {"resourceType": "Bundle", "type": "collection", "timestamp": timestamp}
+            )
+        except _Unreadable as exc:
+            self._miss("Bundle", None, None, f"timestamp not used: {exc}")
+            return None
+        return bundle.timestamp.date() if bundle.timestamp is not None else None
+
+    def _model(self, cls: type[FHIRAbstractModel], data: Any) -> Any:
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(resource)'}: {e['msg']}" for e in exc.errors()
+                f"{'.'.join(str(p) for p in e['loc']) or '(resource)'}: {e['msg']}" for e in exc.errors()[:5]
             )
-            raise PatientParseError(self.source, f"{name}: {problems}") from None
+            raise _Unreadable(problems) from None
 
-    def _resource(self, index: int, entry: Any) -> tuple[Any, str, str, int]:
+    def _resource(self, index: int, entry: Any) -> tuple[Any, str, str, int] | None:
+        """The entry's resource read with the FHIR model, or None (listed in unmapped) when it cannot be."""
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            raise PatientParseError(self.source, f"Bundle entry {index} has no resource object")
-        kind = resource.get("resourceType")
-        name = f"{kind}/{resource.get('id')}" if resource.get("id") else f"{kind} (entry {index})"
+        kind = _kind(resource)
+        rid = resource.get("id") if isinstance(resource, dict) else None
+        name = f"{kind}/{rid}" if kind and isinstance(rid, str) and rid else f"{kind or 'entry'} (entry {index})"
+        if not isinstance(resource, dict) or kind is None:
+            self._miss(name, None, None, "not used: the Bundle entry has no resource with a resourceType")
+            return None
         try:
-            cls = get_fhir_model_class(str(kind))
-        except ValueError:
-            raise PatientParseError(self.source, f"entry {index}: unknown resourceType {kind!r}") from None
-        model = self._model(cls, resource, name)
-        url = entry.get("fullUrl") or f"urn:guideline-reasoner:fhir:{name}"
+            cls = get_fhir_model_class(kind)
+        except (ValueError, KeyError):
+            self._miss(name, None, None, f"not used: unknown resourceType {kind!r}")
+            return None
+        try:
+            model = self._model(cls, resource)
+        except _Unreadable as exc:
+            self._miss(name, None, None, f"not used: the resource breaks the FHIR R4 model: {exc}")
+            return None
+        url = self._iri(entry.get("fullUrl"), name)
         if kind == "Medication" and model.code is not None:
             self.medications.update({url: model.code, name: model.code})
-        return model, str(url), name, index
+        return model, url, name, index
 
-    def _patient(self, resource: FhirPatient, url: str) -> None:
+    def _iri(self, full_url: Any, name: str) -> str:
+        """The entry's fullUrl when it is an absolute IRI; otherwise an IRI made from the resource name."""
+        if isinstance(full_url, str) and ":" in full_url:
+            try:
+                check_iri(full_url, source=self.source)
+                return full_url
+            except ReadError:
+                pass
+        return _BASE + quote(name, safe="/")
+
+    def _patient(self, index: int, entry: dict[str, Any]) -> None:
+        resource = entry["resource"]
+        try:
+            patient: FhirPatient = self._model(FhirPatient, resource)
+        except _Unreadable as exc:
+            raise PatientParseError(self.source, f"the Patient cannot be read: {exc}") from None
+        url = self._iri(entry.get("fullUrl"), f"Patient/{patient.id or index}")
+        if patient.deceasedBoolean or patient.deceasedDateTime is not None:
+            raise PatientParseError(
+                self.source, "the Patient is recorded as deceased (deceased[x]); no advice is given"
+            )
         self.patient = URIRef(url)
-        self.patient_refs = {url, f"Patient/{resource.id}"}
+        full = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+        self.patient_refs = {r for r in (full, url) if r}
+        if patient.id:
+            self.patient_refs |= {f"Patient/{patient.id}", f"urn:uuid:{patient.id}"}
         g = self.graph
         g.add((self.patient, RDF.type, GR.Patient))
-        born = self._day(resource.birthDate, "Patient", "birthDate")
-        if born is not None:
-            g.add((self.patient, GR.birthDate, _date(born)))
-        if resource.gender in _SEX:
-            g.add((self.patient, GR.sex, _SEX[resource.gender]))
+        born = patient.birthDate
+        if isinstance(born, date) and not isinstance(born, datetime):
+            if born > date.today():
+                self._miss("Patient", None, None, f"birthDate {born} is in the future; age unknown")
+            else:
+                g.add((self.patient, GR.birthDate, _date(born)))
+        elif born is None:
+            self._miss("Patient", None, None, "no birthDate; age unknown, so no age rule applies")
+        else:
+            self._miss("Patient", None, None, f"birthDate {born!r} is not a full date; age not known precisely enough")
+        if patient.gender in _SEX:
+            g.add((self.patient, GR.sex, _SEX[patient.gender]))
 
-    def _check_subject(self, resource: Any, name: str) -> None:
+    def _about_patient(self, resource: Any, name: str) -> bool:
+        """Whether the resource's subject is this Bundle's Patient; when not, it is listed and not used."""
         ref: Reference | None = getattr(resource, "subject", None) or getattr(resource, "patient", None)
-        if ref is not None and ref.reference is not None and ref.reference not in self.patient_refs:
-            raise PatientParseError(self.source, f"{name} is about {ref.reference}, not this Bundle's Patient")
+        if ref is None:
+            reason = "no subject; it cannot be told to be this patient's"
+        elif ref.reference is None:
+            given = "given only by identifier" if ref.identifier is not None else "without a reference"
+            reason = f"subject {given}; it cannot be told to be this patient's"
+        elif ref.reference not in self.patient_refs:
+            reason = f"about {_clip(ref.reference)}, not this Bundle's Patient"
+        else:
+            return True
+        self._skip(name, reason)
+        return False
 
-    # -- resources (each returns whether it made a record) -------------------------------------------------
+    # -- resources (each returns the records it made) -------------------------------------------------
 
-    def _condition(self, c: Condition, node: URIRef, name: str) -> bool:
+    def _condition(self, c: Condition, node: URIRef, name: str) -> list[URIRef]:
         verification, clinical = _code_of(c.verificationStatus), _code_of(c.clinicalStatus)
         if verification in _NOT_USED:
             return self._skip(name, f"verificationStatus {verification}")
         findings = self._terms(c.code, name, "finding", lambda t: t in self.terms.vocab.findings)
         if not findings:
-            return False
+            return []
         if verification == "refuted":
             status = GR.Absent
         elif verification in _UNCONFIRMED:
@@ -220,9 +261,9 @@ class _Reader:
         onset = c.onsetDateTime or (c.onsetPeriod.start if c.onsetPeriod else None)
         self._finding(node, findings, status, name, onset=onset, recorded=c.recordedDate)
         self._body_site(node, c.bodySite, name)
-        return True
+        return [node]
 
-    def _observation(self, o: Observation, node: URIRef, name: str) -> bool:
+    def _observation(self, o: Observation, node: URIRef, name: str) -> list[URIRef]:
         if o.status in _NOT_USED or o.status == "cancelled":
             return self._skip(name, f"status {o.status}")
         vocab = self.terms.vocab
@@ -232,7 +273,7 @@ class _Reader:
         if kinds:
             return self._measurement(o, node, name, kinds, when)
         if not terms:
-            return False
+            return []
         if o.dataAbsentReason is not None:
             status = GR.Unknown
         elif o.valueBoolean is not None:
@@ -240,15 +281,15 @@ class _Reader:
         elif o.valueCodeableConcept is not None:
             found = self._terms(o.valueCodeableConcept, name, "status", lambda t: self.terms.is_a(t, GR.FindingStatus))
             if len(found) != 1:
-                return False
+                return []
             status = found[0]
         else:
             status = GR.Present  # an observed finding without a value was seen
         self._finding(node, terms, status, name, onset=None, recorded=when)
         self._body_site(node, [o.bodySite] if o.bodySite else None, name)
-        return True
+        return [node]
 
-    def _measurement(self, o: Observation, node: URIRef, name: str, kinds: list[URIRef], when: Any) -> bool:
+    def _measurement(self, o: Observation, node: URIRef, name: str, kinds: list[URIRef], when: Any) -> list[URIRef]:
         quantity = o.valueQuantity
         if quantity is None or quantity.value is None:
             return self._skip(name, "a measurement without a numeric valueQuantity")
@@ -262,9 +303,9 @@ class _Reader:
         g.add((node, RDF.type, kinds[0]))
         g.add((node, GR.value, Literal(Decimal(str(quantity.value)), datatype=XSD.decimal)))
         self._add_day(node, GR.recordedOn, when, name)
-        return True
+        return [node]
 
-    def _allergyintolerance(self, a: AllergyIntolerance, node: URIRef, name: str) -> bool:
+    def _allergyintolerance(self, a: AllergyIntolerance, node: URIRef, name: str) -> list[URIRef]:
         verification, clinical = _code_of(a.verificationStatus), _code_of(a.clinicalStatus)
         if verification in _NOT_USED:
             return self._skip(name, f"verificationStatus {verification}")
@@ -283,12 +324,12 @@ class _Reader:
         terms = self._terms(a.code, name, "finding or drug with a hypersensitivity class", hypersensitivities)
         findings = sorted({f for t in terms for f in hypersensitivities(t)})
         if not findings:
-            return False
+            return []
         refuted = verification == "refuted" or clinical in _INACTIVE
         self._finding(node, findings, GR.Absent if refuted else GR.Present, name, a.onsetDateTime, a.recordedDate)
-        return True
+        return [node]
 
-    def _procedure(self, p: Procedure, node: URIRef, name: str) -> bool:
+    def _procedure(self, p: Procedure, node: URIRef, name: str) -> list[URIRef]:
         if p.status in _NOT_USED:
             return self._skip(name, f"status {p.status}")
         vocab = self.terms.vocab
@@ -299,16 +340,16 @@ class _Reader:
         if findings:
             status = GR.Absent if p.status == "not-done" else GR.Present
             self._finding(node, findings, status, name, onset=start, recorded=None)
-            return True
+            return [node]
         if not terms or p.status == "not-done":
-            return False if not terms else self._skip(name, "status not-done")
+            return [] if not terms else self._skip(name, "status not-done")
         self._exposure(node, GR.TherapyCourse, GR.therapy, terms[0], name, start, end, p.status == "in-progress")
         if p.performedDateTime is not None:
             self.graph.add((node, GR.days, Literal(1, datatype=XSD.integer)))
         self._response(node, p.outcome, name)
-        return True
+        return [node]
 
-    def _medicationstatement(self, m: MedicationStatement, node: URIRef, name: str) -> bool:
+    def _medicationstatement(self, m: MedicationStatement, node: URIRef, name: str) -> list[URIRef]:
         if m.status in _NOT_TAKEN:
             return self._skip(name, f"status {m.status}")
         start = m.effectiveDateTime or (m.effectivePeriod.start if m.effectivePeriod else None)
@@ -316,7 +357,7 @@ class _Reader:
         days = 1 if m.effectiveDateTime is not None else None
         return self._medication(m, node, name, start, end, days, m.status == "active", m.dosage)
 
-    def _medicationrequest(self, m: MedicationRequest, node: URIRef, name: str) -> bool:
+    def _medicationrequest(self, m: MedicationRequest, node: URIRef, name: str) -> list[URIRef]:
         if m.status in _NOT_TAKEN:
             return self._skip(name, f"status {m.status}")
         timing = m.dosageInstruction[0].timing if m.dosageInstruction else None
@@ -341,7 +382,7 @@ class _Reader:
         days: int | None,
         active: bool,
         dosage: list[Dosage] | None,
-    ) -> bool:
+    ) -> list[URIRef]:
         code = m.medicationCodeableConcept
         if code is None and m.medicationReference is not None:
             code = self.medications.get(str(m.medicationReference.reference))
@@ -349,24 +390,31 @@ class _Reader:
             return self._skip(name, "no medication code (medicationCodeableConcept or a Medication in the Bundle)")
         drugs = self._terms(code, name, "drug", lambda t: t in self.terms.vocab.drugs)
         if not drugs:
-            return False
-        if len(drugs) > 1:
-            raise PatientParseError(self.source, f"{name}: its codes name several drugs: {', '.join(drugs)}")
-        self._exposure(node, GR.MedicationExposure, GR.drug, drugs[0], name, start, end, active and end is None)
-        if days is not None and end is None:
-            self.graph.add((node, GR.days, Literal(days, datatype=XSD.integer)))
-        if dosage:
-            if dosage[0].route is not None:
-                routes = self._terms(dosage[0].route, name, "route", lambda t: self.terms.is_a(t, GR.Route))
-                if routes:
-                    self.graph.add((node, GR.route, routes[0]))
-            dose = dosage[0].doseAndRate[0].doseQuantity if dosage[0].doseAndRate else None
-            if dose is not None and dose.value is not None:
-                if (dose.code or dose.unit or "").lower() in _MG:
-                    self.graph.add((node, GR.doseMg, Literal(Decimal(str(dose.value)), datatype=XSD.decimal)))
-                else:
-                    self._miss(name, None, None, f"dose unit {dose.code or dose.unit!r} is not read (mg only)")
-        return True
+            return []
+        if m.status in _ENDED and end is None and days is None:
+            names = ", ".join(self.terms.label(d) for d in drugs)
+            return self._skip(name, f"status {m.status} without an end date: a past exposure to {names} of unknown end")
+        made = [URIRef(f"{node}-{d.fragment or len(drugs)}") if len(drugs) > 1 else node for d in drugs]
+        for record, drug in zip(made, drugs, strict=True):  # a combination product: one exposure per ingredient
+            self._exposure(record, GR.MedicationExposure, GR.drug, drug, name, start, end, active and end is None)
+            if days is not None and end is None:
+                self.graph.add((record, GR.days, Literal(days, datatype=XSD.integer)))
+            self._dosage(record, dosage, name)
+        return made
+
+    def _dosage(self, node: URIRef, dosage: list[Dosage] | None, name: str) -> None:
+        if not dosage:
+            return
+        if dosage[0].route is not None:
+            routes = self._terms(dosage[0].route, name, "route", lambda t: self.terms.is_a(t, GR.Route))
+            if routes:
+                self.graph.add((node, GR.route, routes[0]))
+        dose = dosage[0].doseAndRate[0].doseQuantity if dosage[0].doseAndRate else None
+        if dose is not None and dose.value is not None:
+            if (dose.code or dose.unit or "").lower() in _MG:
+                self.graph.add((node, GR.doseMg, Literal(Decimal(str(dose.value)), datatype=XSD.decimal)))
+            else:
+                self._miss(name, None, None, f"dose unit {dose.code or dose.unit!r} is not read (mg only)")
 
     # -- record builders -----------------------------------------------------------------------------------
 
@@ -404,7 +452,7 @@ class _Reader:
 
     def _body_site(self, node: URIRef, sites: list[CodeableConcept] | None, name: str) -> None:
         for site in sites or []:
-            sides = [t for c in site.coding or [] if c.system and c.code for t in self.terms.lookup(c.system, c.code)]
+            sides = [t for c in site.coding or [] if c.system and c.code for t in self.terms.concepts(c.system, c.code)]
             sides = [t for t in sides if self.terms.is_a(t, GR.Laterality)]
             if sides:
                 self.graph.add((node, GR.laterality, sides[0]))
@@ -432,8 +480,11 @@ class _Reader:
                 value = Literal(ext.valueBoolean)
             elif ext.valueString is not None:
                 value = Literal(ext.valueString)
-            if value is not None:
+            stated = self.graph.value(node, prop)
+            if value is not None and stated in (None, GR.ResponseNotDocumented):  # never over the resource's own
                 self.graph.set((node, prop, value))
+            elif value is not None and stated != value:
+                self._miss(name, url, None, "extension not used: the resource itself states this property")
 
     # -- codes, dates and the unmapped list ----------------------------------------------------------------
 
@@ -448,7 +499,7 @@ class _Reader:
         misses: list[tuple[str | None, str | None, str | None, str]] = []
         for coding in concept.coding or []:
             system, code = coding.system, coding.code
-            terms = self.terms.lookup(system, code) if system and code else set()
+            terms = self.terms.concepts(system, code) if system and code else frozenset()
             taken = sorted(t for t in terms if accept(t))
             found += [t for t in taken if t not in found]
             if not taken:
@@ -460,12 +511,12 @@ class _Reader:
                 self._miss(name, None, None, f"the {what} has text only, no coding", concept.text)
         return found
 
-    def _why_not(self, system: str | None, code: str | None, terms: set[URIRef], what: str) -> str:
+    def _why_not(self, system: str | None, code: str | None, terms: frozenset[URIRef], what: str) -> str:
         if not system or not code:
             return "a coding needs both system and code"
         if terms:
             return f"maps to {', '.join(sorted(self.terms.label(t) for t in terms))}, which is not a {what} here"
-        unverified = self.terms.unverified.get((system, code))
+        unverified = self.terms.unverified(system, code)
         if unverified:
             names = ", ".join(sorted(self.terms.label(t) for t in unverified))
             return f"only an unverified code of {names}; not used until verified"
@@ -484,9 +535,9 @@ class _Reader:
         if day is not None:
             self.graph.add((node, prop, _date(day)))
 
-    def _skip(self, name: str, reason: str) -> bool:
+    def _skip(self, name: str, reason: str) -> list[URIRef]:
         self._miss(name, None, None, f"not used: {reason}")
-        return False
+        return []
 
     def _miss(self, name: str, system: str | None, code: str | None, reason: str, display: str | None = None) -> None:
         self.unmapped.append(UnmappedCode(name, system, code, display, reason))
@@ -499,3 +550,16 @@ def _code_of(concept: CodeableConcept | None) -> str | None:
 
 def _date(day: date) -> Literal:
     return Literal(day.isoformat(), datatype=XSD.date)
+
+
+class _Unreadable(Exception):
+    """Internal: the FHIR model refused a resource; the message lists the first problems."""
+
+
+def _kind(resource: Any) -> str | None:
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
+def _clip(text: str, width: int = 120) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

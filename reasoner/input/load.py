@@ -11,6 +11,7 @@ from reasoner.errors import InvalidPatientError, PatientParseError, Violation
 from reasoner.input.fhir import read_bundle
 from reasoner.input.patient import Patient, blank_node_parents_of
 from reasoner.namespaces import GR, RDF
+from reasoner.rdf import limits
 from reasoner.rdf.limits import read_file
 from reasoner.rdf.rdfio import ReadError, add_checked, parse_text
 
@@ -37,7 +38,7 @@ def load(source: str | bytes | Path | Graph, *, format: str | None = None, name:
         if isinstance(source, Path) or (isinstance(source, str) and _names_a_file(source)):
             label = name or str(source)
             try:
-                raw = read_file(Path(source), source=label)
+                raw = _read(Path(source), label, format)
             except ReadError as exc:
                 raise PatientParseError(label, exc.detail) from exc
         else:
@@ -57,6 +58,27 @@ def load(source: str | bytes | Path | Graph, *, format: str | None = None, name:
             [Violation(label, None, f"expected exactly one gr:Patient with an IRI, found {len(patients)}: {found}")],
         )
     return Patient(graph=graph, iri=patients[0], source=label)
+
+
+def _read(path: Path, label: str, format: str | None) -> bytes:
+    """The file's bytes: within MAX_INPUT_BYTES, or, for a FHIR Bundle (a real record is large), within the FHIR
+    file cap; the Bundle's own size is checked after parsing (reasoner.input.fhir). A file over MAX_INPUT_BYTES
+    that does not start as FHIR is refused without being read further."""
+    if format not in (None, "fhir"):
+        return read_file(path, source=label)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limits.MAX_INPUT_BYTES + 1)
+            if len(data) > limits.MAX_INPUT_BYTES and (format == "fhir" or _is_fhir(data[:4096])):
+                cap = limits.fhir_file_cap()
+                data += handle.read(cap + 1 - len(data))
+                if len(data) > cap:
+                    raise ReadError(label, f"the file is larger than the limit of {cap} bytes (2 x MAX_FHIR_BYTES)")
+    except OSError as exc:
+        raise ReadError(label, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > limits.MAX_INPUT_BYTES and not (format == "fhir" or _is_fhir(data[:4096])):
+        raise ReadError(label, f"the file is larger than the limit of {limits.MAX_INPUT_BYTES} bytes (MAX_INPUT_BYTES)")
+    return data
 
 
 def _is_fhir(raw: bytes | str) -> bool:

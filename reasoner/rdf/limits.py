@@ -2,6 +2,8 @@
 in about a second and in bounded memory, with a message naming the file and the limit.
 
     MAX_INPUT_BYTES     5 MiB    the whole file, before decoding
+    MAX_FHIR_BYTES      64 MiB   a FHIR Bundle, counted as compact JSON after parsing (a real record is large and
+                                 its whitespace is not counted); the file itself may hold twice that
     MAX_TRIPLES         20,000   triples one file may produce (counted as the parser streams them)
     MAX_LITERAL_CHARS   100,000  characters in one literal, JSON string or JSON key
     MAX_IRI_CHARS       4,096    characters in one IRI
@@ -33,6 +35,7 @@ from rdflib import BNode
 from rdflib.term import Node
 
 __all__ = [
+    "MAX_FHIR_BYTES",
     "MAX_INPUT_BYTES",
     "MAX_IRI_CHARS",
     "MAX_LITERAL_CHARS",
@@ -45,11 +48,13 @@ __all__ = [
     "check_literal",
     "check_triple_count",
     "decode",
+    "fhir_file_cap",
     "read_file",
     "read_json",
 ]
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024
+MAX_FHIR_BYTES = 64 * 1024 * 1024
 MAX_TRIPLES = 20_000
 MAX_LITERAL_CHARS = 100_000
 MAX_IRI_CHARS = 4_096
@@ -66,26 +71,32 @@ class ReadError(Exception):
         super().__init__(f"{source}: {detail}")
 
 
-def read_file(path: Path, *, source: str) -> bytes:
-    """The bytes of `path`, reading no more than MAX_INPUT_BYTES + 1 of them (a huge file or /dev/zero is refused
-    without being read whole)."""
+def read_file(path: Path, *, source: str, limit: int | None = None, name: str = "MAX_INPUT_BYTES") -> bytes:
+    """The bytes of `path`, reading no more than `limit` (default MAX_INPUT_BYTES) + 1 of them (a huge file or
+    /dev/zero is refused without being read whole); `name` is the limit's name in the message."""
+    cap = MAX_INPUT_BYTES if limit is None else limit
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
+            data = handle.read(cap + 1)
     except OSError as exc:
         raise ReadError(source, f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_INPUT_BYTES:
-        raise ReadError(source, f"the file is larger than the limit of {MAX_INPUT_BYTES} bytes (MAX_INPUT_BYTES)")
+    if len(data) > cap:
+        raise ReadError(source, f"the file is larger than the limit of {cap} bytes ({name})")
     return data
 
 
-def decode(raw: bytes | str, *, source: str) -> str:
-    """The text of `raw`: refused when larger than MAX_INPUT_BYTES, not UTF-8, or holding a NUL character."""
+def fhir_file_cap() -> int:
+    """How many bytes a FHIR file may hold before parsing: twice MAX_FHIR_BYTES, for its whitespace."""
+    return 2 * MAX_FHIR_BYTES
+
+
+def decode(raw: bytes | str, *, source: str, limit: int | None = None, name: str = "MAX_INPUT_BYTES") -> str:
+    """The text of `raw`: refused when larger than `limit` (default MAX_INPUT_BYTES, named `name` in the message),
+    not UTF-8, or holding a NUL character."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if len(data) > MAX_INPUT_BYTES:
-        raise ReadError(
-            source, f"input is {len(data)} bytes, more than the limit of {MAX_INPUT_BYTES} (MAX_INPUT_BYTES)"
-        )
+    cap = MAX_INPUT_BYTES if limit is None else limit
+    if len(data) > cap:
+        raise ReadError(source, f"input is {len(data)} bytes, more than the limit of {cap} ({name})")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -146,12 +157,12 @@ def check_literal(lexical: str, datatype: str | None, *, source: str) -> None:
         raise ReadError(source, f"{lexical!r} is out of range: numbers must fit a finite double")
 
 
-def read_json(raw: bytes | str, *, source: str) -> Any:
-    """Parse JSON patient input within the limits: refuses nesting deeper than MAX_NESTING (measured before parsing),
-    duplicate keys (Python's json would keep the last), NaN and Infinity, numbers longer than MAX_NUMBER_CHARS, out of
-    a double's range or with more digits than a double keeps, and strings or keys longer than MAX_LITERAL_CHARS or
-    holding NUL or a lone surrogate."""
-    text = decode(raw, source=source)
+def read_json(raw: bytes | str, *, source: str, limit: int | None = None, name: str = "MAX_INPUT_BYTES") -> Any:
+    """Parse JSON patient input within the limits: refuses input over `limit` bytes (default MAX_INPUT_BYTES),
+    nesting deeper than MAX_NESTING (measured before parsing), duplicate keys (Python's json would keep the last),
+    NaN and Infinity, numbers longer than MAX_NUMBER_CHARS, out of a double's range or with more digits than a double
+    keeps, and strings or keys longer than MAX_LITERAL_CHARS or holding NUL or a lone surrogate."""
+    text = decode(raw, source=source, limit=limit, name=name)
     _check_json_nesting(text, source)
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:

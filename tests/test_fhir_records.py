@@ -1,0 +1,157 @@
+"""Records shaped as real ones are (Synthea R4 output and EHR exports: urn:uuid fullUrls, SNOMED/RxNorm product codes,
+stopped prescriptions without an end, partial dates, foreign subjects), written here with the codes such records
+carry: chronic low back pain is recognised, each current analgesic of a combination product is recognised, active
+cancer is a documented red flag, a patient without back pain gets no back pain advice, nothing raises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import reasoner
+from reasoner.cli import main
+from reasoner.input.fhir import read_bundle
+from reasoner.namespaces import GR, VOCAB
+
+SCT = "http://snomed.info/sct"
+RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+PID = "0a56854c-d96f-e6b8-40fb-d55b3e438d27"
+SUBJECT = {"reference": f"urn:uuid:{PID}"}
+
+
+def _entry(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource, "request": {"method": "POST"}}
+
+
+def _condition(id_: str, code: str, display: str, onset: str, **more: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": id_,
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "verificationStatus": {"coding": [{"code": "confirmed"}]},
+        "code": {"coding": [{"system": SCT, "code": code, "display": display}], "text": display},
+        "subject": SUBJECT,
+        "onsetDateTime": onset,
+        **more,
+    }
+
+
+def _prescription(id_: str, code: str, display: str, status: str, authored: str) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": id_,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": code, "display": display}]},
+        "subject": SUBJECT,
+        "authoredOn": authored,
+    }
+
+
+def _record(*resources: dict[str, Any], birth: str | None = "1946-05-02", **patient: Any) -> dict[str, Any]:
+    person = {"resourceType": "Patient", "id": PID, "gender": "female", **patient}
+    if birth is not None:
+        person["birthDate"] = birth
+    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"}}
+    entries = [_entry(person), _entry(encounter), *(_entry(r) for r in resources)]
+    return {"resourceType": "Bundle", "type": "transaction", "timestamp": "2024-03-01T10:00:00Z", "entry": entries}
+
+
+LBP = _condition("c-lbp", "278860009", "Chronic low back pain (finding)", "2014-02-05T19:41:48-05:00")
+CANCER = _condition("c-ca", "254837009", "Malignant neoplasm of breast (disorder)", "2020-06-01T10:00:00-05:00")
+NORCO = _prescription(
+    "m-norco", "857005", "Acetaminophen 325 MG / HYDROcodone Bitartrate 7.5 MG Oral Tablet", "active", "2024-02-20"
+)
+OLD = _prescription(
+    "m-old", "856987", "Acetaminophen 300 MG / Hydrocodone Bitartrate 5 MG Oral Tablet", "stopped", "2019-01-01"
+)
+
+
+def _drugs(patient: reasoner.Patient) -> set[Any]:
+    return {patient.graph.value(e, GR.drug) for e in patient.graph.objects(patient.iri, GR.hasExposure)}
+
+
+def test_chronic_back_pain_each_ingredient_and_active_cancer_are_recognised() -> None:
+    patient = read_bundle(json.dumps(_record(LBP, CANCER, NORCO, OLD)), source="synthea-like")
+    findings = {t for f in patient.graph.objects(patient.iri, GR.hasFinding) for t in patient.graph.objects(f, None)}
+    assert VOCAB.LowBackPain in findings and VOCAB.HistoryOfCancer in findings
+    assert _drugs(patient) == {VOCAB.acetaminophen, VOCAB.hydrocodone}  # the current combination product, each part
+    stopped = [u.reason for u in patient.unmapped if u.resource == "MedicationRequest/m-old"]
+    assert stopped and "past exposure" in stopped[0] and "unknown end" in stopped[0]
+    assert any(u.resource == "Encounter/e1" and "not read" in u.reason for u in patient.unmapped)
+
+
+def test_the_record_gets_back_pain_advice_and_cancer_is_not_reported_missing() -> None:
+    result = reasoner.recommend(read_bundle(json.dumps(_record(LBP, CANCER, NORCO, OLD)), source="t"))
+    assert result.recommendations, "a chronic low back pain patient gets advice"
+    assert all(m.finding != str(VOCAB.HistoryOfCancer) for m in result.missing)
+
+
+def test_a_patient_without_back_pain_gets_no_back_pain_advice() -> None:
+    asthma = _condition("c-asthma", "195967001", "Asthma", "2001-01-01")
+    with_pain = reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t"))
+    without = reasoner.recommend(read_bundle(json.dumps(_record(asthma)), source="t"))
+    pain_items = {r.identifier for r in with_pain.recommendations}
+    assert pain_items and not pain_items & {r.identifier for r in without.recommendations}
+
+
+@pytest.mark.parametrize("birth", ["1946", "1946-02", None, "2090-01-01"])
+def test_an_imprecise_missing_or_future_birth_date_is_never_taken_as_a_date(birth: str | None) -> None:
+    patient = read_bundle(json.dumps(_record(LBP, birth=birth)), source="t")
+    assert patient.graph.value(patient.iri, GR.birthDate) is None
+    assert any(u.resource == "Patient" and "age" in u.reason for u in patient.unmapped)
+
+
+@pytest.mark.parametrize("url", ["Patient/p1", 'urn:uuid:a"b', "x]{y", "", "http://[bad"])
+def test_a_fullurl_of_any_shape_never_raises(url: str) -> None:
+    record = _record(LBP)
+    record["entry"][0]["fullUrl"] = url
+    record["entry"][2]["fullUrl"] = url
+    patient = read_bundle(json.dumps(record), source="t")
+    assert patient.graph.value(patient.iri, GR.birthDate) is not None
+
+
+def test_a_status_extension_does_not_override_the_resource() -> None:
+    lbp = {**LBP, "verificationStatus": {"coding": [{"code": "refuted"}]}}
+    lbp["extension"] = [
+        {"url": str(GR.status), "valueCodeableConcept": {"coding": [{"system": str(GR)[:-1], "code": "Present"}]}}
+    ]
+    patient = read_bundle(json.dumps(_record(lbp)), source="t")
+    records = list(patient.graph.objects(patient.iri, GR.hasFinding))
+    assert [patient.graph.value(r, GR.status) for r in records] == [GR.Absent]
+
+
+def test_a_partial_onset_and_another_patients_resource_do_not_refuse_the_record() -> None:
+    partial = {**LBP, "onsetDateTime": "2014-03"}
+    foreign = {**CANCER, "id": "c-other", "subject": {"reference": "urn:uuid:someone-else"}}
+    patient = read_bundle(json.dumps(_record(partial, foreign)), source="t")
+    assert any("2014-03" in u.reason for u in patient.unmapped)
+    assert any(u.resource == "Condition/c-other" and "not this Bundle's Patient" in u.reason for u in patient.unmapped)
+
+
+def test_a_large_record_is_read_and_batch_goes_past_a_refused_file(tmp_path: Path) -> None:
+    padded = tmp_path / "large.json"
+    filler = [_condition(f"c{i}", "195967001", "Asthma", "2001-01-01") for i in range(12_000)]
+    padded.write_text(json.dumps(_record(LBP, *filler), indent=2))
+    assert padded.stat().st_size > 5 * 1024 * 1024
+    assert reasoner.load(padded).graph.value(reasoner.load(padded).iri, GR.sex) == GR.Female
+    dead = tmp_path / "deceased.json"
+    dead.write_text(json.dumps(_record(LBP, deceasedBoolean=True)))
+    out = CliRunner().invoke(main, ["recommend", str(dead)])
+    assert out.exit_code == 1 and "deceased" in out.output and "Traceback" not in out.output
+
+
+def test_the_fhir_size_limit_is_set_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reasoner.rdf import limits
+
+    monkeypatch.setattr(limits, "MAX_FHIR_BYTES", limits.MAX_FHIR_BYTES)  # restored after the test
+    path = tmp_path / "record.json"
+    filler = [_condition(f"c{i}", "195967001", "Asthma", "2001-01-01") for i in range(4_000)]
+    path.write_text(json.dumps(_record(LBP, *filler)))
+    out = CliRunner().invoke(main, ["validate", "--max-input-mb", "1", str(path)])
+    assert out.exit_code == 1 and "MAX_FHIR_BYTES" in out.output and "Traceback" not in out.output
+    assert limits.MAX_FHIR_BYTES == 1024 * 1024
