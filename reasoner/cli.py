@@ -379,7 +379,8 @@ def diff_command(old: str, new: str | None, store: str | None, under: str, fmt: 
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory.")
 @_GUIDELINES
 def synth_command(count: int, seed: int, out: Path, guidelines: tuple[Path, ...]) -> None:
-    """Write COUNT synthetic patients (Turtle, one file each) spanning every pathway of the guideline.
+    """Write COUNT synthetic patients (Turtle, one file each) drawn from the loaded modules' test cases, with fresh
+    IRIs and every date moved together; COUNT at least the number of cases draws every case, so every pathway.
 
     \b
     Examples:

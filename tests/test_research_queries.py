@@ -12,23 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 import reasoner
+from reasoner.authoring.cases import Case
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import GR, OWL, RDF, RDFS
+from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
 from reasoner.store.batch import batch
 from reasoner.store.cohort import CohortStore, Rows, open_store, query
-from reasoner.synth.cohort import scenario_of, synthetic_patients, write_cohort
-
-LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
+from reasoner.synth.cohort import cases_of, synthesize, write_cohort
 
 SEED = 20261124
-COHORT = 48  # two blocks of scenarios: every pathway at least twice
 LIMITS = (LBP.KetorolacLimitReached, LBP.KetorolacLimitExceeded, LBP.CyclobenzaprineBeyondTwoWeeks)
 
 
@@ -38,7 +36,7 @@ class Cohort:
     patients: dict[str, Patient]
     results: dict[str, dict[str, Recommendations]]  # version IRI -> patient IRI -> result
     guidelines: dict[str, Guideline]
-    scenarios: dict[str, str]
+    cases: dict[str, Case]  # patient IRI -> the test case it was drawn from
     changed: str  # the recommendation made a draft in the second version
 
     @property
@@ -47,20 +45,22 @@ class Cohort:
 
 
 def _variant(gl: Guideline, root: Path, changed: str) -> str:
-    """Write a copy of the bundled guideline tree whose first module has a new version IRI and `changed` turned into
-    a draft; return the new version IRI."""
-    shutil.copytree(gl.selection.core.parent, root, ignore=shutil.ignore_patterns("cases"))
-    folder = root / gl.guidelines[0].directory.name
-    module = URIRef(gl.iri)
-    version = gl.version_iri + "-research-variant"
-    for path in sorted(folder.glob("*.ttl")):
-        graph = Graph().parse(path)
-        if (module, OWL.versionIRI, None) in graph:
-            graph.set((module, OWL.versionIRI, URIRef(version)))
-            graph.set((module, OWL.versionInfo, Literal(gl.version + "-research-variant")))
-        if (URIRef(changed), GR.reviewStatus, None) in graph:
-            graph.set((URIRef(changed), GR.reviewStatus, GR.Draft))
-        graph.serialize(path, format="turtle")
+    """Copy every loaded module under `root`, the first guideline with a new version IRI (the store keys a run on
+    it) and `changed` turned into a draft; return the new version IRI."""
+    module, version = URIRef(gl.iri), gl.version_iri + "-research-variant"
+    for loaded in gl.modules:
+        target = root / loaded.directory.name
+        shutil.copytree(loaded.directory, target)
+        for path in sorted(target.glob("*.ttl")):
+            graph = Graph().parse(path)
+            if (module, OWL.versionIRI, None) in graph:
+                graph.set((module, OWL.versionIRI, URIRef(version)))
+                graph.set((module, OWL.versionInfo, Literal(gl.version + "-research-variant")))
+            elif (URIRef(changed), GR.reviewStatus, None) in graph:
+                graph.set((URIRef(changed), GR.reviewStatus, GR.Draft))
+            else:
+                continue
+            graph.serialize(path, format="turtle")
     return version
 
 
@@ -68,9 +68,10 @@ def _variant(gl: Guideline, root: Path, changed: str) -> str:
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
     tmp = tmp_path_factory.mktemp("research")
     gl = reasoner.load_guideline()
-    write_cohort(gl, COHORT, tmp / "cohort", seed=SEED)
-    patients = {str(p.iri): p for p in synthetic_patients(gl, COHORT, seed=SEED)}
-    scenarios = {f"https://example.org/synthetic/{SEED}/{i}": scenario_of(SEED, i) for i in range(COHORT)}
+    count = len(cases_of(gl))  # every test case once: every pathway of every module
+    write_cohort(gl, count, tmp / "cohort", seed=SEED)
+    drawn = list(synthesize(gl, count, seed=SEED))
+    patients = {str(s.patient.iri): s.patient for s in drawn}
     first = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl)}  # type: ignore[union-attr]
     given = Counter(rec.id for r in first.values() for rec in r.recommendations)
     changed = given.most_common(1)[0][0]
@@ -83,14 +84,14 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
         summary = batch(
             [tmp / "cohort"], store_path, guidelines=(root,) if root else (), cache_root=tmp / "cache" if root else None
         )
-        assert (summary.done, summary.invalid) == (COHORT, [])
+        assert (summary.done, summary.invalid) == (count, [])
     store = open_store(store_path, read_only=True)
     yield Cohort(
         store,
         patients,
         {gl.version_iri: first, gl2.version_iri: second},  # type: ignore[dict-item]
         {gl.version_iri: gl, gl2.version_iri: gl2},
-        scenarios,
+        {str(s.patient.iri): s.case for s in drawn},
         changed,
     )
     store.close()
@@ -286,7 +287,13 @@ def test_exposures_past_their_limits(cohort: Cohort) -> None:
     got = {(r["version"], r["patient"], r["exposure"], r["drug"], r["limit"], r["days"]) for r in rows}
     assert got == expected
     past = {e[1] for e in expected}
-    meant = {iri for iri, scenario in cohort.scenarios.items() if scenario == "exposure-limits"}
+    meant = {  # drawn from a case past a limit at its own date: moving every date keeps the exposure lengths
+        iri
+        for iri, case in cohort.cases.items()
+        if any(
+            (None, RDF.type, limit) in reasoner.recommend(case.patient, as_of=case.as_of).derived for limit in LIMITS
+        )
+    }
     assert meant and meant <= past, "every patient drawn past a limit is found"
 
 

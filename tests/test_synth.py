@@ -1,24 +1,27 @@
-"""Synthetic cohorts: reproducible from the seed, always valid, spanning every pathway, written atomically."""
+"""Synthetic cohorts drawn from the modules' test cases: every case drawn, each presentation kept (the same
+recommendations as its case), dates moved together, always valid, reproducible, written atomically."""
 
 from __future__ import annotations
 
 import random
+import shutil
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, Namespace
+from rdflib import Graph, Literal, URIRef
 
 import reasoner
+from reasoner.authoring.cases import Case
 from reasoner.errors import GuidelineError
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import RDF
-from reasoner.synth.cohort import BLOCK, WEIGHTS, scenario_of, synthetic_patient, synthetic_patients, write_cohort
-from reasoner.synth.scenarios import Concepts
+from reasoner.namespaces import GR
+from reasoner.synth.cohort import cases_of, synthesize, synthetic_patient, synthetic_patients, write_cohort
+from reasoner.synth.variant import Synthetic
 
-LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
-
-COUNT = 3 * BLOCK
+COUNT = 300
+SEED = 20261123
 
 
 @pytest.fixture(scope="module")
@@ -27,89 +30,136 @@ def guideline() -> Guideline:
 
 
 @pytest.fixture(scope="module")
-def cohort(guideline: Guideline) -> list[tuple[str, reasoner.Patient, reasoner.Recommendations]]:
-    patients = list(synthetic_patients(guideline, COUNT, seed=99))
-    results = list(reasoner.recommend_many(patients, guideline=guideline))
-    return [(scenario_of(99, i), p, r) for i, (p, r) in enumerate(zip(patients, results, strict=True))]  # type: ignore[misc]
+def cohort(guideline: Guideline) -> list[Synthetic]:
+    return list(synthesize(guideline, max(COUNT, len(cases_of(guideline))), seed=SEED))
 
 
-def test_the_same_seed_gives_the_same_patients_and_another_seed_others(guideline: Guideline) -> None:
-    one = [set(p.graph) for p in synthetic_patients(guideline, BLOCK, seed=5)]
-    two = [set(p.graph) for p in synthetic_patients(guideline, BLOCK, seed=5)]
-    three = [set(p.graph) for p in synthetic_patients(guideline, BLOCK, seed=6)]
-    assert one == two
-    assert one != three
-    longer = [set(p.graph) for p in synthetic_patients(guideline, BLOCK + 3, seed=5)]
-    assert longer[:BLOCK] == one, "a patient does not change when the cohort grows"
+Outcome = tuple[set[str], set[str], set[str]]
 
 
-def test_every_block_deals_each_scenario_as_often_as_its_weight() -> None:
-    for seed in (0, 1, 2):
-        for block in range(3):
-            dealt = Counter(scenario_of(seed, block * BLOCK + i) for i in range(BLOCK))
-            assert dealt == Counter(WEIGHTS)
+def _outcome(result: reasoner.Recommendations) -> Outcome:
+    """What was recommended, what was suppressed and what conflicted."""
+    return (
+        {r.id for r in result.recommendations},
+        {s.identifier for s in result.suppressed},
+        {c.first.identifier + " vs " + c.second.identifier for c in result.conflicts},
+    )
 
 
-def test_every_patient_is_valid(guideline: Guideline, cohort: list[tuple[str, reasoner.Patient, object]]) -> None:
-    for _, patient, result in cohort:
-        assert reasoner.check(patient, guideline) == []
-        assert isinstance(result, reasoner.Recommendations)
-    for seed in range(20):  # single patients drawn with their own scenario choice
+def _run(guideline: Guideline, case: Case, patient: reasoner.Patient, as_of: date | None) -> reasoner.Recommendations:
+    """The patient under its case's settings, at `as_of` (None: its own gr:assessedOn)."""
+    return reasoner.recommend(
+        patient, as_of=as_of, guideline=guideline, jurisdiction=case.jurisdiction, include_drafts=case.include_drafts
+    )
+
+
+@pytest.fixture(scope="module")
+def first_deck(guideline: Guideline, cohort: list[Synthetic]) -> list[tuple[Synthetic, reasoner.Recommendations]]:
+    """The first deck, each patient reasoned over at its own assessment date under its case's settings."""
+    return [(s, _run(guideline, s.case, s.patient, None)) for s in cohort[: len(cases_of(guideline))]]
+
+
+def test_the_first_deck_draws_each_case_once_as_written_and_fires_every_recommendation(
+    guideline: Guideline, first_deck: list[tuple[Synthetic, reasoner.Recommendations]]
+) -> None:
+    assert sorted(s.case.id for s, _ in first_deck) == sorted(c.id for c in cases_of(guideline))
+    assert all(s.dropped is None for s, _ in first_deck)
+    for s, result in first_deck:
+        assert result.as_of == s.as_of.isoformat()
+    fired = {r.id for _, result in first_deck for r in result.recommendations}
+    assert fired == set(guideline.recommendations), "every recommendation of every loaded module fires"
+
+
+@pytest.mark.slow
+def test_a_patient_as_written_gets_what_its_case_gets(
+    guideline: Guideline, first_deck: list[tuple[Synthetic, reasoner.Recommendations]]
+) -> None:
+    for s, result in first_deck:
+        original = _run(guideline, s.case, s.case.patient, s.case.as_of)
+        assert _outcome(result) == _outcome(original), f"{s.patient.iri} from {s.case.id}, moved {s.shift}"
+
+
+def test_every_patient_is_valid(guideline: Guideline, cohort: list[Synthetic]) -> None:
+    for s in cohort:
+        assert reasoner.check(s.patient, guideline) == [], s.case.id
+    for seed in range(20):  # single patients, as the property tests draw them
         patient = synthetic_patient(guideline, random.Random(seed), iri=f"https://example.org/single/{seed}")
         assert reasoner.check(patient, guideline) == []
 
 
-def test_each_scenario_takes_its_pathway(
-    cohort: list[tuple[str, reasoner.Patient, reasoner.Recommendations]],
-) -> None:
-    for scenario, patient, result in cohort:
-        urgencies = {r.urgency for r in result.recommendations}
-        blockers = {b for s in result.suppressed for b in s.by}
-        via = {c for r in result.recommendations for c in r.via}
-        where = f"{scenario}: {patient.iri}"
-        if scenario == "cauda-equina":
-            assert "emergency" in urgencies, where
-        elif scenario == "progressive-deficit":
-            assert "urgent" in urgencies, where
-        elif scenario == "nsaid-contraindication":
-            assert str(LBP.NSAIDContraindicatedPatient) in via, where
-        elif scenario == "exposure-limits":
-            limits = (LBP.KetorolacLimitReached, LBP.CyclobenzaprineBeyondTwoWeeks)
-            assert any((None, RDF.type, limit) in result.derived for limit in limits), where
-        elif scenario in ("cancer", "infection", "fracture-risk"):
-            assert str(LBP.RedFlagPresentPatient) in blockers | via, where
-        elif scenario == "no-red-flags":
-            assert result.missing == [], where
-        elif scenario == "unknown-findings":
-            assert result.missing, where
+def test_dates_move_together_and_the_age_is_kept(cohort: list[Synthetic]) -> None:
+    shifts = Counter(s.shift.days for s in cohort)
+    assert len(shifts) > len(cohort) // 2, "shifts vary"
+    for s in cohort:
+        original, patient = s.case.patient, s.patient
+        assert patient.assessed_on == s.case.as_of + s.shift
+        born, was_born = (
+            patient.graph.value(patient.iri, GR.birthDate),
+            original.graph.value(original.iri, GR.birthDate),
+        )
+        if isinstance(born, Literal):
+            assert isinstance(was_born, Literal)
+            assert _age(born.toPython(), s.as_of) == _age(was_born.toPython(), s.case.as_of)
+        if s.dropped is not None:  # the dropped record's dates went with it
+            continue
+        others = _dates(original.graph, original.iri)
+        assert _dates(patient.graph, patient.iri) == Counter({d + s.shift: n for d, n in others.items()}), s.case.id
 
 
-def test_the_cohort_exercises_most_of_the_guideline(
-    guideline: Guideline, cohort: list[tuple[str, reasoner.Patient, reasoner.Recommendations]]
-) -> None:
-    fired = {r.id for _, _, result in cohort for r in result.recommendations}
-    us = {i for i, spec in guideline.recommendations.items() if spec.review_status == "approved"}
-    assert len(fired) >= 0.8 * len(us), sorted(us - fired)
+def test_fresh_iris_and_dropped_red_flags(guideline: Guideline, cohort: list[Synthetic]) -> None:
+    red_flags = guideline.members(str(GR.RedFlag))
+    for index, s in enumerate(cohort):
+        iri = f"https://example.org/synth/{SEED}/{index}"
+        assert s.patient.iri == URIRef(iri)
+        nodes = {n for t in s.patient.graph for n in (t[0], t[2]) if isinstance(n, URIRef)}
+        assert {n for n in nodes if "example.org" in n} <= {URIRef(iri)} | {n for n in nodes if n.startswith(iri + "/")}
+        findings = len(list(s.patient.graph.objects(s.patient.iri, GR.hasFinding)))
+        before = len(list(s.case.patient.graph.objects(s.case.patient.iri, GR.hasFinding)))
+        assert findings == before - (s.dropped is not None)
+        if s.dropped is not None:
+            assert str(s.dropped) in red_flags
+    dropped = sum(s.dropped is not None for s in cohort)
+    assert 0 < dropped < len(cohort) // 4, "a few patients leave a red-flag question unknown"
 
 
-def test_a_scenario_needing_a_concept_the_guideline_lacks_fails_clearly(guideline: Guideline) -> None:
-    concepts = Concepts(guideline, "cancer")
-    with pytest.raises(GuidelineError, match="scenario 'cancer' needs the finding class lbp:NoSuchFinding"):
-        concepts.finding("NoSuchFinding")
-    with pytest.raises(GuidelineError, match="drug class lbp:NoSuchClass"):
-        concepts.members("NoSuchClass")
-    with pytest.raises(ValueError, match="unknown scenario"):
-        synthetic_patient(guideline, random.Random(0), iri="https://example.org/x", scenario="nope")
+def test_the_same_seed_gives_the_same_patients_and_another_seed_others(guideline: Guideline) -> None:
+    one = [set(p.graph) for p in synthetic_patients(guideline, 30, seed=5)]
+    assert one == [set(p.graph) for p in synthetic_patients(guideline, 30, seed=5)]
+    assert one != [set(p.graph) for p in synthetic_patients(guideline, 30, seed=6)]
+    longer = [set(p.graph) for p in synthetic_patients(guideline, 35, seed=5)]
+    assert longer[:30] == one, "a patient does not change when the cohort grows"
 
 
 def test_write_cohort_writes_one_turtle_file_per_patient(tmp_path: Path, guideline: Guideline) -> None:
     paths = write_cohort(guideline, 5, tmp_path / "out", seed=3)
-    assert [p.name for p in paths] == [f"synthetic-3-{i:06d}.ttl" for i in range(5)]
+    assert [p.name for p in paths] == [f"synth-3-{i:06d}.ttl" for i in range(5)]
     assert sorted(tmp_path.joinpath("out").iterdir()) == paths, "no temporary file is left behind"
     for path, patient in zip(paths, synthetic_patients(guideline, 5, seed=3), strict=True):
         assert _values(Graph().parse(path)) == _values(patient.graph)
     again = write_cohort(guideline, 5, tmp_path / "again", seed=3)
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def test_modules_without_cases_cannot_be_drawn_from(tmp_path: Path) -> None:
+    bundled = Path(reasoner.__file__).resolve().parent.parent / "ontology"
+    module = tmp_path / "lbp"  # the module without its cases/
+    shutil.copytree(bundled / "lbp", module, ignore=shutil.ignore_patterns("cases"))
+    with pytest.raises(GuidelineError, match="no test cases to draw synthetic patients from"):
+        cases_of(reasoner.load_guideline(bundled / "vocabulary", module))
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _dates(graph: Graph, patient: URIRef) -> Counter[date]:
+    """Every date of the patient but the birth and assessment dates."""
+    skip = {(patient, GR.birthDate), (patient, GR.assessedOn)}
+    return Counter(
+        o.toPython()
+        for s, p, o in graph
+        if isinstance(o, Literal) and type(o.toPython()) is date and (s, p) not in skip
+    )
 
 
 def _values(graph: Graph) -> set[tuple[object, ...]]:
