@@ -300,13 +300,15 @@ def check_command(path: Path | None, cases: Path | None, fmt: str, profile: Path
 
 @main.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; print the diff, exit 1 if a file would change."
+)
 def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
     """Write the Turtle files under PATHS (default: the bundled ontology/ and shapes/) in the one canonical layout:
     fixed prefixes, one block per subject in the order subjects are declared, predicates in a fixed order, sorted
     objects. Comments are kept; one that has to move is reported with its line. A file is refused, unchanged, if
     its layout cannot be changed without changing its triples. Exit codes: 0 formatted (or, with --check, nothing
-    to do), 1 with --check: a file would change, 3 a file cannot be read or formatted.
+    to do), 1 with --check: a file would change (its unified diff is printed), 3 a file cannot be read or formatted.
 
     \b
     Examples:
@@ -323,6 +325,8 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             click.echo(f"note: {note}", err=True)
         if result.changed:
             click.echo(f"{'would reformat' if check_only else 'reformatted'} {result.path}")
+            if check_only:
+                click.echo(result.diff(), nl=False)
     changed = sum(r.changed for r in results)
     click.echo(f"{len(results)} files, {changed} {'to reformat' if check_only else 'reformatted'}")
     sys.exit(1 if check_only and changed else 0)
