@@ -290,25 +290,37 @@ _GUIDELINE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 @main.command("check")
 @click.argument("path", required=False, type=_GUIDELINE_DIR)
-@click.option("--cases", type=_CASES, help="Test cases whose patients are checked for consistency [tests/cases].")
+@_GUIDELINES
+@click.option("--cases", type=_CASES, help="Test cases whose patients are checked [the modules' cases/].")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Severity overrides.")
 @click.option("--no-reasoning", is_flag=True, help="Only the queries and shapes (fast): no load, no consistency.")
-def check_command(path: Path | None, cases: Path | None, fmt: str, profile: Path | None, no_reasoning: bool) -> None:
-    """Quality control of the guideline files under PATH (default: the bundled ontology/): the QC queries
-    (queries/qc/*.rq), the guideline shapes (shapes/guideline.ttl), and OWL 2 RL consistency of the guideline and
-    of every test-case patient. Each finding names its severity, file, line and entity. A profile file holds
-    `ERROR|WARN|INFO check-name` lines. Exit codes: 0 no ERROR, 1 an ERROR finding, 3 the profile is unusable.
+def check_command(
+    path: Path | None,
+    guidelines: tuple[Path, ...],
+    cases: Path | None,
+    fmt: str,
+    profile: Path | None,
+    no_reasoning: bool,
+) -> None:
+    """Quality control of a module set: PATH (a guideline tree or a module directory) and the --guideline
+    directories, with what they import (default: as for recommend). Every query file must read as SPARQL; the
+    feature rules may name only declared terms; then the QC queries (queries/qc/*.rq), the guideline shapes
+    (shapes/guideline.ttl), and OWL 2 RL consistency of the guideline and of every test-case patient. Each finding
+    names its severity, file, line and entity. A profile file holds `ERROR|WARN|INFO check-name` lines.
+    Exit codes: 0 no ERROR, 1 an ERROR finding, 3 the profile is unusable.
 
     \b
     Examples:
       reasoner check
       reasoner check ontology --format json
+      reasoner check --guideline ontology/ckd --no-reasoning
       reasoner check --profile qc-profile.txt --no-reasoning
     """
+    given = (path, *guidelines) if path is not None else guidelines
     try:
         overrides = read_profile(profile) if profile is not None else None
-        report = check_guideline(path, cases=cases, profile=overrides, reasoning=not no_reasoning)
+        report = check_guideline(*given, cases=cases, profile=overrides, reasoning=not no_reasoning)
     except ReasonerError as exc:
         _fail(exc)
     click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_table())
@@ -317,14 +329,16 @@ def check_command(path: Path | None, cases: Path | None, fmt: str, profile: Path
 
 @main.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; print the diff, exit 1 if a file would change."
+)
 def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
     """Write the Turtle files under PATHS (default: the core's and the bundled modules', and shapes/) in the one
     canonical layout:
     fixed prefixes, one block per subject in the order subjects are declared, predicates in a fixed order, sorted
     objects. Comments are kept; one that has to move is reported with its line. A file is refused, unchanged, if
     its layout cannot be changed without changing its triples. Exit codes: 0 formatted (or, with --check, nothing
-    to do), 1 with --check: a file would change, 3 a file cannot be read or formatted.
+    to do), 1 with --check: a file would change (its unified diff is printed), 3 a file cannot be read or formatted.
 
     \b
     Examples:
@@ -341,6 +355,8 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             click.echo(f"note: {note}", err=True)
         if result.changed:
             click.echo(f"{'would reformat' if check_only else 'reformatted'} {result.path}")
+            if check_only:
+                click.echo(result.diff(), nl=False)
     changed = sum(r.changed for r in results)
     click.echo(f"{len(results)} files, {changed} {'to reformat' if check_only else 'reformatted'}")
     sys.exit(1 if check_only and changed else 0)

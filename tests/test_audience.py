@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 
 import reasoner
 from reasoner.cli import main
-from reasoner.namespaces import GR, RDFS
+from reasoner.namespaces import GR
 from reasoner.output.report import markdown
 from tests.conftest import SEED
 
@@ -41,20 +41,6 @@ def test_missing_red_flags_become_questions_in_plain_language(seed_result: reaso
     assert seed_result.missing
     for m in seed_result.missing:
         assert m.patient_label and m.patient_label in report and m.label not in report
-
-
-def test_every_recommendation_and_red_flag_has_patient_text_or_is_for_clinicians_only() -> None:
-    gl = reasoner.load_guideline()
-    g = gl.graph
-    lacking = [
-        spec.identifier
-        for spec in gl.recommendations.values()
-        if (URIRef(spec.iri), GR.clinicianOnly, Literal(True)) not in g
-        and not (g.value(URIRef(spec.iri), GR.patientLabel) and g.value(URIRef(spec.iri), GR.patientExplanation))
-    ]
-    assert lacking == []
-    fields = set(g.subjects(RDFS.subClassOf, GR.RedFlag))
-    assert fields and all(g.value(f, GR.patientLabel) for f in fields)
 
 
 def test_the_audience_does_not_change_the_reasoning() -> None:

@@ -346,3 +346,50 @@ def test_invalid_json_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:
     path.write_text(FHIR_SEED.read_text()[:500])
     with pytest.raises(reasoner.PatientParseError, match=r"truncated\.json: cannot read patient data: invalid JSON"):
         reasoner.load(path)
+
+
+EXTRA_EGFR = """@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
+@prefix x: <https://example.org/renal-extra#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<https://example.org/renal-extra> a owl:Ontology ;
+    owl:imports <https://w3id.org/guideline-reasoner/vocab> ;
+    owl:versionIRI <https://example.org/renal-extra/2026-01-01> ;
+    owl:versionInfo "2026-01-01" ;
+    dcterms:modified "2026-01-01"^^xsd:date .
+
+x:KidneyFiltration a owl:Class ;
+    rdfs:subClassOf gr:MeasurementKind ;
+    owl:equivalentClass vocab:EGFR ;
+    rdfs:label "kidney filtration rate"@en ;
+    skos:definition "A second module's own name for the estimated glomerular filtration rate."@en ;
+    gr:coding [ gr:code "33914-3" ; gr:system <http://loinc.org> ] ;
+    gr:unit "mL/min/{1.73_m2}" .
+"""
+
+
+def test_a_code_two_modules_share_types_the_record_with_both_concepts(tmp_path: Path) -> None:
+    """Regression: a FHIR eGFR Observation was typed with the first concept carrying the code only, so the second
+    module's rules on its own concept never saw it."""
+    extra = tmp_path / "renal-extra"
+    extra.mkdir()
+    (extra / "concepts.ttl").write_text(EXTRA_EGFR)
+    gl = reasoner.load_guideline(ROOT / "ontology" / "vocabulary", ROOT / "ontology" / "lbp", extra)
+    observation = {
+        "resourceType": "Observation",
+        "id": "egfr",
+        "status": "final",
+        "subject": PAT,
+        "code": {"coding": [{"system": "http://loinc.org", "code": "33914-3"}]},
+        "effectiveDateTime": "2026-03-20",
+        "valueQuantity": {"value": 25, "unit": "mL/min/{1.73_m2}", "code": "mL/min/{1.73_m2}"},
+    }
+    patient = read_bundle(_bundle(observation), source="bundle.json", guideline=gl)
+    record = URIRef("https://ehr.example/fhir/Patient/p1/record/Observation-egfr")
+    kinds = set(patient.graph.objects(record, RDF.type))
+    assert {VOCAB.EGFR, URIRef("https://example.org/renal-extra#KidneyFiltration")} <= kinds

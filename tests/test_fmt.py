@@ -127,6 +127,9 @@ def test_fmt_command_rewrites_and_check_does_not(tmp_path: Path) -> None:
     path.write_text(messy)
     check = CliRunner().invoke(main, ["fmt", "--check", str(tmp_path)])
     assert check.exit_code == 1 and "would reformat" in check.output and path.read_text() == messy
+    diff = check.output[check.output.index(f"--- a/{path}") :]
+    assert f"+++ b/{path}\n" in diff
+    assert '-<urn:a>   rdfs:label "a" ;rdfs:comment "b".\n' in diff and '+    rdfs:comment "b" .\n' in diff
     done = CliRunner().invoke(main, ["fmt", str(path)])
     assert done.exit_code == 0 and "reformatted" in done.output
     expected = (

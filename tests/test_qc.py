@@ -16,8 +16,7 @@ from reasoner.errors import GuidelineError
 from tests.guideline_edits import edit
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULE = "<https://w3id.org/guideline-reasoner/lbp>"
-ONE_CASE = ROOT / "tests" / "cases" / "lbp" / "acute-nonspecific-all-negatives.yaml"
+ONE_CASE = ROOT / "ontology" / "lbp" / "cases" / "acute-nonspecific-all-negatives.yaml"
 
 
 @pytest.fixture
@@ -71,7 +70,7 @@ def test_a_recommendation_with_its_source_removed(copy: Path, one_case: Path) ->
     assert finding.severity == "ERROR" and finding.value == "lbp:LBP-ASSESS-04-ev1"
     points_at(finding, copy, "lbp/recommendations.ttl", "lbp:LBP-ASSESS-04-ev1")
     assert "LBP-ASSESS-04" in CliRunner().invoke(main, ["check", str(copy), "--cases", str(one_case)]).output
-    loads = found(report, "guideline-loads", MODULE)  # the reasoner itself refuses it, and the report says so
+    loads = found(report, "guideline-loads", f"<{report.guideline['iri']}>")  # the reasoner itself refuses it too
     assert "LBP-ASSESS-04-ev1" in loads.message
 
 
@@ -111,12 +110,24 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("source-without-citation", "lbp:SRC-GOLDBERG2015", "lbp/module.ttl", ("lbp:SRC-GOLDBERG2015",)),
     ("superseded-cycle", "lbp:LBP-ASSESS-01", "lbp/recommendations.ttl", ("lbp:LBP-REF-02",)),
     ("malformed-code", "vocab:Sciatica", "lbp/concepts.ttl", ('"23056006"',)),
-    ("malformed-code", "vocab:LowBackPain", "lbp/concepts.ttl", ('"279039007"',)),
+    ("malformed-code", "vocab:LowBackPain", "lbp/concepts.ttl", ('"12345"',)),
     ("uninferable-class", "lbp:LBP-ASSESS-05", "lbp/recommendations.ttl", ("lbp:NeverAPatient",)),
     ("unused-red-flag", "lbp:UnusedRedFlag", "lbp/concepts.ttl", ("lbp:UnusedRedFlag",)),
     ("deprecated-term-used", "lbp:LBP-IMG-06", "lbp/recommendations.ttl", ("lbp:LBP-MED-07-ACP2007",)),
     ("missing-version", "<https://w3id.org/guideline-reasoner/core>", "core.ttl", ("owl:versionIRI",)),
     ("shape", "lbp:LBP-IMG-04", "lbp/recommendations.ttl", ("gr:withinHours",)),
+    ("ill-typed-literal", "lbp:LBP-IMG-04", "lbp/recommendations.ttl", ("gr:withinHours",)),
+    ("recommendation-without-patient-text", "lbp:LBP-ASSESS-02", "lbp/recommendations.ttl", ("lbp:LBP-ASSESS-02",)),
+    ("red-flag-without-patient-label", "lbp:UnusedRedFlag", "lbp/concepts.ttl", ("lbp:UnusedRedFlag",)),
+    ("guideline-header", "<https://w3id.org/guideline-reasoner/ckd>", "ckd/module.ttl", ("ckd>",)),
+    ("duplicate-code", "lbp:LowBackPainAgain", "lbp/concepts.ttl", ('"279039007"',)),
+    ("duplicate-code", "vocab:LowBackPain", "vocabulary/concepts.ttl", ('"279039007"',)),
+    (
+        "feature-rule-undeclared-term",
+        "ontology/lbp/features/30-lbp-episode-duration.rq",
+        "30-lbp-episode-duration.rq",
+        ("lbp:ChronicEpisdoe",),
+    ),
 ]
 
 
@@ -147,7 +158,7 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
         "lbp/concepts.ttl",
         'vocab:Sciatica gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "23056006" ] .',
     )
-    append(copy, "lbp/concepts.ttl", 'vocab:LowBackPain gr:coding [ gr:system <urn:x> ; gr:code "279039007" ] .')
+    append(copy, "lbp/concepts.ttl", 'vocab:LowBackPain gr:coding [ gr:system <urn:x> ; gr:code "12345" ] .')
     append(
         copy,
         "lbp/classes.ttl",
@@ -169,6 +180,17 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
         'owl:versionInfo "2026-12-01"',
     )
     edit(copy, recs, "lbp:LBP-IMG-04", r"gr:withinHours\s+48", 'gr:withinHours "48"')
+    edit(copy, recs, "lbp:LBP-ASSESS-02", r'gr:patientExplanation\s+"[^"]*"@en\s*;', "")
+    edit(copy, "ckd/module.ttl", "<https://w3id.org/guideline-reasoner/ckd>", r"\s*;\s*gr:scope\s+ckd:CKDPatient", "")
+    append(
+        copy,
+        "lbp/concepts.ttl",
+        'lbp:LowBackPainAgain a owl:Class ; rdfs:subClassOf gr:Finding ; rdfs:label "low back pain again"@en ; '
+        'skos:definition "A second concept with low back pain\'s code."@en ;\n'
+        '    gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "279039007" ] .',
+    )
+    rule = copy / "lbp" / "features" / "30-lbp-episode-duration.rq"
+    rule.write_text(rule.read_text().replace("(lbp:ChronicEpisode 85", "(lbp:ChronicEpisdoe 85"))
     report = check_guideline(copy, reasoning=False)
     for check, entity, file, tokens in PLANTED:
         finding = found(report, check, entity)
@@ -192,22 +214,109 @@ def test_parse_errors_name_file_and_line(copy: Path) -> None:
     assert finding.line == broken + 1 and "string" in finding.message
 
 
+def test_a_syntax_error_in_a_query_is_a_finding_not_a_traceback(copy: Path, one_case: Path) -> None:
+    """Regression: a SPARQL syntax error in a module's feature rule ended `reasoner check` in a traceback."""
+    rule = copy / "lbp" / "features" / "30-lbp-episode-duration.rq"
+    lines = rule.read_text().split("\n")
+    where = lines.index("WHERE {")
+    lines[where] = "WHERE { )"
+    rule.write_text("\n".join(lines))
+    (copy / "lbp" / "research").mkdir()
+    (copy / "lbp" / "research" / "by-age.rq").write_text("# Research.\nSELECT ?p WHERE { ?p ?q }\n")
+    out = CliRunner().invoke(main, ["check", str(copy), "--cases", str(one_case), "--format", "json"])
+    assert out.exit_code == 1 and isinstance(out.exception, SystemExit), out.output
+    findings = [f for f in json.loads(out.output)["findings"] if f["check"] == "query-syntax"]
+    assert [(f["file"], f["line"]) for f in findings] == [
+        ("ontology/lbp/features/30-lbp-episode-duration.rq", where + 1),
+        ("ontology/lbp/research/by-age.rq", 2),
+    ]
+    assert all(f["severity"] == "ERROR" and f["message"] and f["fix"] for f in findings)
+
+
+def test_a_wrongly_typed_value_is_a_finding_not_a_traceback(copy: Path, one_case: Path) -> None:
+    """Regression: gr:withinHours "72 hours" ended `reasoner check` in a traceback naming no file."""
+    edit(copy, "lbp/recommendations.ttl", "lbp:LBP-IMG-04", r"gr:withinHours\s+48", 'gr:withinHours "72 hours"')
+    ckd = "<https://w3id.org/guideline-reasoner/ckd>"
+    edit(copy, "ckd/module.ttl", ckd, r'dcterms:modified\s+"[^"]*"', 'dcterms:modified "2026-13-45"')
+    out = CliRunner().invoke(main, ["check", str(copy), "--cases", str(one_case)])
+    assert out.exit_code == 1 and isinstance(out.exception, SystemExit), out.output
+    report = check_guideline(copy, cases=one_case)
+    hours = found(report, "ill-typed-literal", "lbp:LBP-IMG-04")
+    assert hours.value == "72 hours" and "a xsd:string where the range is xsd:integer" in hours.message
+    points_at(hours, copy, "lbp/recommendations.ttl", '"72 hours"')
+    day = found(report, "ill-typed-literal", ckd)
+    assert "not a valid" in day.message and "date" in day.message
+    points_at(day, copy, "ckd/module.ttl", "2026-13-45")
+    assert "72 hours" in found(report, "guideline-loads", f"<{report.guideline['iri']}>").message
+
+
+EXTRA = """@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
+@prefix x: <https://example.org/renal-extra#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<https://example.org/renal-extra> a owl:Ontology ;
+    owl:imports <https://w3id.org/guideline-reasoner/vocab> ;
+    owl:versionIRI <https://example.org/renal-extra/2026-01-01> ;
+    owl:versionInfo "2026-01-01" ;
+    dcterms:modified "2026-01-01"^^xsd:date .
+
+x:KidneyFiltration a owl:Class ;
+    rdfs:subClassOf gr:MeasurementKind ;
+    rdfs:label "kidney filtration rate"@en ;
+    skos:definition "A second module's own name for the estimated glomerular filtration rate."@en ;
+    gr:coding [ gr:code "33914-3" ; gr:system <http://loinc.org> ] ;
+    gr:unit "mL/min/{1.73_m2}" .
+"""
+
+
+def test_two_concepts_with_one_code_in_a_module_set(tmp_path: Path) -> None:
+    extra = tmp_path / "renal-extra"
+    extra.mkdir()
+    (extra / "concepts.ttl").write_text(EXTRA)
+    modules = [ROOT / "ontology" / "vocabulary", ROOT / "ontology" / "lbp", extra]
+    args = ["check", "--no-reasoning", "--format", "json", *(a for m in modules for a in ("--guideline", str(m)))]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 1
+    data = json.loads(out.output)
+    assert "renal-extra/concepts.ttl" in data["files"] and "ontology/lbp/recommendations.ttl" in data["files"]
+    duplicates = {f["entity"]: f for f in data["findings"] if f["check"] == "duplicate-code"}
+    assert set(duplicates) == {"vocab:EGFR", "x:KidneyFiltration"}
+    ours, theirs = duplicates["x:KidneyFiltration"], duplicates["vocab:EGFR"]
+    assert ours["severity"] == "ERROR" and ours["value"] == "33914-3"
+    assert (ours["file"], ours["line"]) == ("renal-extra/concepts.ttl", 20)
+    assert theirs["file"] == "ontology/vocabulary/concepts.ttl"
+    assert f"vocab:EGFR at {theirs['file']}:{theirs['line']}" in ours["message"]
+    assert "x:KidneyFiltration at renal-extra/concepts.ttl:20" in theirs["message"]
+    (extra / "concepts.ttl").write_text(
+        EXTRA.replace("rdfs:subClassOf gr:MeasurementKind ;", "owl:equivalentClass vocab:EGFR ;")
+    )
+    report = check_guideline(*modules, reasoning=False)
+    assert not report.errors, report.to_table()
+
+
 def test_owl_nothing_in_the_guideline(copy: Path, one_case: Path) -> None:
     append(copy, "lbp/concepts.ttl", "vocab:SkeletalMuscleRelaxant rdfs:subClassOf owl:Nothing .")
     report = check_guideline(copy, cases=one_case)
     finding = found(report, "inconsistent-guideline", "vocab:cyclobenzaprine")
     assert finding.value == "owl:Nothing" and "owl:Nothing" in finding.message
-    points_at(finding, copy, "lbp/concepts.ttl", "vocab:cyclobenzaprine")
+    points_at(finding, copy, "vocabulary/concepts.ttl", "vocab:cyclobenzaprine")
 
 
 @pytest.mark.slow
 def test_disjoint_classes_shared_by_a_test_case_patient(copy: Path, tmp_path: Path) -> None:
     cases = tmp_path / "cases" / "lbp"
     cases.mkdir(parents=True)
-    shutil.copy(ROOT / "tests" / "cases" / "lbp" / "cancer-history-no-reassurance.yaml", cases)
+    shutil.copy(ROOT / "ontology" / "lbp" / "cases" / "cancer-history-no-reassurance.yaml", cases)
     append(copy, "lbp/classes.ttl", "lbp:LowBackPainPatient owl:disjointWith lbp:RedFlagNotExcludedPatient .")
     report = check_guideline(copy, cases=cases.parent)
-    assert found(report, "unsupported-construct", MODULE).severity == "ERROR"  # the compiled engine refuses it
+    assert (
+        found(report, "unsupported-construct", f"<{report.guideline['iri']}>").severity == "ERROR"
+    )  # the compiled engine refuses it
     clash = [f for f in report.findings if f.check == "inconsistent-case"]
     assert clash and clash[0].file is not None and clash[0].file.endswith("cancer-history-no-reassurance.yaml")
     assert "disjoint" in clash[0].message

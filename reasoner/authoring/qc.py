@@ -1,10 +1,13 @@
-"""`reasoner check`: quality control of the guideline files, as ROBOT's report does for ontologies.
+"""`reasoner check`: quality control of a guideline module set, as ROBOT's report does for ontologies.
 
-Four kinds of check, each finding naming the file, the line and the entity:
+Five kinds of check over the core and the modules selected (reasoner.knowledge.modules.select), each finding
+naming the file (from the directory holding its module), the line and the entity:
 
 - parse errors (each file read on its own; nothing else runs when a file cannot be read);
-- the QC queries, `queries/qc/*.rq`: each a SELECT of ?entity ?property ?value over the asserted guideline, with a
-  header comment giving its severity, the problem, why it matters and how to fix it;
+- query syntax: every query file of the core and of the modules reads as SPARQL and passes the query guard;
+- the QC queries, `queries/qc/*.rq`: each a SELECT of ?entity ?property ?value (optionally ?detail and ?also) over
+  the union of the modules' asserted Turtle and the IRIs the feature rules name, with a header comment giving its
+  severity, the problem, why it matters and how to fix it;
 - the guideline shapes, `shapes/guideline.ttl` (SHACL, compiled by reasoner.engine.shapes);
 - OWL 2 RL consistency: no member of owl:Nothing and no individual in two disjoint classes, in the guideline's
   closure and for every test-case patient; and the guideline must load in the reasoner.
@@ -15,7 +18,7 @@ A profile (`ERROR name` lines, like ROBOT's) overrides severities. `QualityRepor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -23,25 +26,28 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from pyparsing import ParseException
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from reasoner._paths import data_dir
-from reasoner.authoring.cases import Case, case_dirs, load_cases
+from reasoner.authoring.cases import Case, load_cases
 from reasoner.authoring.turtle_format import FIXED_PREFIXES
 from reasoner.authoring.turtle_scan import Scan, Statement, scan
 from reasoner.engine.engines import ENGINES
 from reasoner.engine.owl2rl import TBox
 from reasoner.engine.shapes import CompiledShapes
-from reasoner.errors import GuidelineError, ReasonerError
+from reasoner.errors import GuidelineError, QueryError, ReasonerError
 from reasoner.input.patient import skolemize
 from reasoner.knowledge.guideline import Guideline, load_guideline
-from reasoner.knowledge.modules import select
-from reasoner.knowledge.queries import header_fields
+from reasoner.knowledge.modules import Selection, select
+from reasoner.knowledge.queries import core_feature_files, header_fields
 from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.rdf.oxi import from_ox, to_quads
 from reasoner.rdf.rdfio import ReadError, parse_text
+from reasoner.rdf.sparql_guard import guard
 
 __all__ = ["SEVERITIES", "Check", "Finding", "QualityReport", "check_guideline", "checks", "read_profile"]
 
@@ -190,26 +196,29 @@ def read_profile(path: Path) -> dict[str, str]:
 
 
 def check_guideline(
-    root: Path | None = None,
-    *,
+    *paths: Path,
     cases: Path | None = None,
     profile: Mapping[str, str] | None = None,
     reasoning: bool = True,
     cache_root: Path | None = None,
 ) -> QualityReport:
-    """Check the guideline under `root` (default: the bundled ontology/) and the patients of the test cases under
-    `cases` (default: tests/cases of the checkout, when there is one). Severities come from each check's header,
+    """Check the core and the modules under `paths` (module directories or guideline trees, as
+    reasoner.knowledge.modules.select takes them; default: $REASONER_GUIDELINES, else every bundled module) and
+    the patients of their test cases (or of the cases under `cases`). Severities come from each check's header,
     overridden by `profile` (check name -> severity); an unknown check name in the profile is a GuidelineError.
-    Without `reasoning`, only the queries and shapes run (under a second): the guideline is not loaded in the
-    reasoner, and neither it nor the test-case patients are checked for consistency."""
-    base = (root or data_dir("ontology")).resolve()
-    files = select([base]).files
+    Without `reasoning`, only the query syntax, the QC queries and the shapes run (under a second): the guideline
+    is not loaded in the reasoner, and neither it nor the test-case patients are checked for consistency."""
     known = checks()
     profile = dict(profile or {})
     unknown = sorted(set(profile) - set(known) - set(_BUILT_IN))
     if unknown:
         raise GuidelineError(f"the profile names unknown checks: {', '.join(unknown)}")
-    locator = _Locator(base)
+    try:
+        selection: Selection | None = select(paths)
+    except GuidelineError as exc:  # reported below, after any parse error that explains it
+        selection, refused = None, exc
+    locator = _Locator(selection, paths or [data_dir("ontology")])
+    files = selection.files if selection is not None else _turtle_under(paths)
     findings: list[Finding] = []
     graph = Graph()
     for path in files:
@@ -219,15 +228,26 @@ def check_guideline(
         except ReadError as exc:
             findings.append(_parse_error(locator.name(path), exc))
         locator.add(path, text)
+    if selection is None and not findings:
+        where = ", ".join(str(p) for p in paths) or "the bundled modules"
+        findings.append(Finding("module-set", "ERROR", where, None, None, str(refused), None, None, _FIX_MODULES))
     report = QualityReport(
-        str(base), _version(graph), [locator.name(p) for p in files], [*known, *_BUILT_IN], 0, findings
+        ", ".join(locator.name(p) for p in paths) or "bundled modules",
+        _version(graph, selection),
+        [locator.name(p) for p in files],
+        [*known, *_BUILT_IN],
+        0,
+        findings,
     )
-    if not findings:
-        run = _Run(graph, locator)
-        findings += run.queries(known.values())
+    if selection is not None and not findings:
+        rules = _rule_files(selection)
+        syntax = _query_syntax(locator, [*rules, *_other_queries(selection)], known)
+        run = _Run(graph, locator, rules)
+        findings += syntax
+        findings += run.queries(c for c in known.values() if locator.name(c.path) not in {f.file for f in syntax})
         findings += run.shapes()
-        if reasoning:
-            found, report.cases = run.reasoning(base, cases=cases, cache_root=cache_root)
+        if reasoning and not syntax:
+            found, report.cases = run.reasoning(paths, selection, cases=cases, cache_root=cache_root)
             findings += found
     severity = {**{c.name: c.severity for c in known.values()}, **_BUILT_IN, **profile}
     report.findings = sorted(
@@ -235,6 +255,71 @@ def check_guideline(
         key=lambda f: (SEVERITIES.index(f.severity), f.file or "", f.line or 0, f.check, f.entity, f.value or ""),
     )
     return report
+
+
+def _turtle_under(paths: Iterable[Path]) -> list[Path]:
+    """The Turtle files of guideline trees or module directories, found without reading them (when the module set
+    cannot be selected, to report the parse errors that may be why)."""
+    roots = [Path(p) for p in paths] or [data_dir("ontology")]
+    return sorted({f for r in roots for f in (*r.glob("*.ttl"), *r.glob("*/*.ttl")) if f.is_file()})
+
+
+def _rule_files(selection: Selection) -> list[Path]:
+    """The feature rules: the core's and every module's."""
+    return [*core_feature_files(), *(f for m in selection.modules for f in m.features)]
+
+
+def _other_queries(selection: Selection) -> list[Path]:
+    """The other query files the reasoner and its commands run: the core's recommendation, QC and research
+    queries, and the modules' research queries."""
+    core = data_dir("queries")
+    return [
+        *(f for d in ("rules", "qc", "research") for f in sorted((core / d).glob("*.rq"))),
+        *(f for m in selection.modules for f in sorted(m.research.glob("*.rq"))),
+    ]
+
+
+def _query_syntax(locator: _Locator, paths: Iterable[Path], known: Mapping[str, Check]) -> list[Finding]:
+    """Every query file must read as SPARQL 1.1 (Oxigraph's parser; rdflib's, which gives the more precise
+    position, is asked only about a file Oxigraph refuses) and pass the query guard."""
+    out, empty = [], ox.Store()
+    for path in paths:
+        name = locator.name(path)
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        try:
+            guard(text)
+            empty.query(text, custom_functions=_FUNCTIONS)  # type: ignore[arg-type]
+        except QueryError as exc:
+            out.append(_query_finding(name, str(exc), None))
+        except SyntaxError as exc:
+            line, message = _syntax_position(text, str(exc))
+            out.append(_query_finding(name, message, line))
+    return out
+
+
+def _syntax_position(text: str, oxigraph: str) -> tuple[int | None, str]:
+    try:
+        prepareQuery(text)
+    except ParseException as exc:
+        return exc.lineno, f"{exc.msg} (line {exc.lineno}, column {exc.col})"
+    except Exception:  # rdflib fails in many ways on a query Oxigraph refused; Oxigraph's message then serves
+        pass
+    found = re.search(r"(\d+):(\d+)", oxigraph)
+    return (int(found[1]) if found else None), oxigraph
+
+
+def _query_finding(name: str, message: str, line: int | None) -> Finding:
+    return Finding(
+        "query-syntax",
+        "ERROR",
+        name,
+        None,
+        None,
+        f"cannot be used as a query: {message}",
+        name,
+        line,
+        "Correct the query at that line (docs/authoring.md); the reasoner refuses the guideline until then.",
+    )
 
 
 # Checks made in Python, with their default severities.
@@ -246,6 +331,8 @@ _BUILT_IN = {
     "inconsistent-case": "ERROR",
     "case-unusable": "ERROR",
     "unsupported-construct": "ERROR",
+    "module-set": "ERROR",
+    "query-syntax": "ERROR",
 }
 
 
@@ -260,8 +347,10 @@ def _parse_error(name: str, exc: ReadError) -> Finding:
     return Finding("parse-error", "ERROR", name, None, None, message, name, int(found[1]) if found else None)
 
 
-def _version(graph: Graph) -> dict[str, str | None]:
-    module = next((m for m in graph.subjects(RDF.type, GR.Guideline) if isinstance(m, URIRef)), None)
+def _version(graph: Graph, selection: Selection | None) -> dict[str, str | None]:
+    """The first guideline module's IRI and version (a module set is reported by its first guideline)."""
+    iris = [URIRef(m.iri) for m in selection.modules] if selection is not None else []
+    module = next((m for m in iris if (m, RDF.type, GR.Guideline) in graph), None)
     if module is None:
         return {"iri": None, "version": None, "version_iri": None}
     info, iri = graph.value(module, OWL.versionInfo), graph.value(module, OWL.versionIRI)
@@ -275,20 +364,22 @@ def _str(node: Node | None) -> str | None:
 class _Run:
     """One check of one parsed guideline: the Oxigraph store the queries run over, and where things are."""
 
-    def __init__(self, graph: Graph, locator: _Locator) -> None:
+    def __init__(self, graph: Graph, locator: _Locator, rules: Iterable[Path]) -> None:
         self.graph = graph
         self.locator = locator
         self.store = ox.Store()
         self.store.extend(to_quads(graph, ox.DefaultGraph()))  # type: ignore[arg-type]
-        self._support()
+        self._support(rules)
 
-    def _support(self) -> None:
-        """The data uninferable-class.rq and unused-red-flag.rq read: the IRIs the feature rules name, and the
-        inferable-class fixpoint (queries/qc/support/inferable.ru, repeated until it adds nothing)."""
+    def _support(self, rules: Iterable[Path]) -> None:
+        """The data uninferable-class.rq, unused-red-flag.rq and undeclared-in-feature-rule.rq read: the IRIs the
+        feature rules (the core's and the modules') name, and the inferable-class fixpoint
+        (queries/qc/support/inferable.ru, repeated until it adds nothing)."""
         mentions, mentioned = ox.NamedNode(_QC + "mentions"), set()
-        for rule in sorted((data_dir("queries") / "features").glob("*.rq")):
-            node = ox.NamedNode(_QC + "rule/" + rule.name)
-            for iri in sorted(_mentions(rule.read_text(encoding="utf-8"))):
+        for rule in rules:
+            text = rule.read_bytes().decode("utf-8", errors="replace")
+            node = ox.NamedNode(self.locator.add_query(rule, text))
+            for iri in sorted(_mentions(text)):
                 self.store.add(ox.Quad(node, mentions, ox.NamedNode(iri), _RULES))
                 mentioned.add(URIRef(iri))
         seeds = set(_typed_subclasses(self.graph, _SEED_ROOTS)) | mentioned | {OWL.Thing}
@@ -308,12 +399,8 @@ class _Run:
 
     def queries(self, all_checks: Iterable[Check]) -> list[Finding]:
         out = []
-        functions = {ox.NamedNode(_QC + "verhoeff"): _verhoeff, ox.NamedNode(_QC + "luhn"): _luhn}
         for check in all_checks:
-            try:
-                rows = self.store.query(check.text, custom_functions=functions)  # type: ignore[arg-type]
-            except SyntaxError as exc:
-                raise GuidelineError(f"{check.path}: {exc}") from exc
+            rows = self.store.query(check.text, custom_functions=_FUNCTIONS)  # type: ignore[arg-type]
             names = {v.value for v in rows.variables}  # type: ignore[union-attr]
             for row in rows:  # type: ignore[union-attr]
                 entity, prop, value = (
@@ -323,6 +410,9 @@ class _Run:
                     raise GuidelineError(f"{check.path}: a row without ?entity")
                 detail = row["detail"] if "detail" in names else None
                 message = f"{check.problem} ({detail.value})" if isinstance(detail, ox.Literal) else check.problem
+                also = row["also"] if "also" in names else None
+                if also is not None:  # the other entity involved, and where it is written
+                    message += f" (also: {self.place(from_ox(also), value)})"
                 out.append(self.finding(check.name, check.severity, entity, prop, value, message, check.fix))
         return out
 
@@ -346,6 +436,12 @@ class _Run:
             line,
             fix,
         )
+
+    def place(self, node: Node, detail: Node | None) -> str:
+        """`node` and the file and line where it is written (the line naming `detail`, if one does)."""
+        owner = self.owner(node)
+        where = self.locator.find(owner, [detail] if detail is not None else []) if owner is not None else None
+        return self.locator.short(node) + (f" at {where[0]}:{where[1]}" if where else "")
 
     def owner(self, node: Node) -> URIRef | None:
         """The named subject `node` belongs to: itself, or the first named node a blank node hangs from."""
@@ -378,12 +474,15 @@ class _Run:
             )
         return out
 
-    def reasoning(self, base: Path, *, cases: Path | None, cache_root: Path | None) -> tuple[list[Finding], int]:
+    def reasoning(
+        self, paths: Sequence[Path], selection: Selection, *, cases: Path | None, cache_root: Path | None
+    ) -> tuple[list[Finding], int]:
         """The guideline loads and compiles; its closure, and every test-case patient, is consistent."""
-        module = self.graph.value(None, RDF.type, GR.Guideline) or URIRef(base.as_uri())
+        iris = [URIRef(m.iri) for m in selection.modules]
+        module = next((m for m in iris if (m, RDF.type, GR.Guideline) in self.graph), iris[0] if iris else GR[""])
         try:
-            gl = load_guideline(base, cache_root=cache_root)
-        except GuidelineError as exc:
+            gl = load_guideline(*paths, cache_root=cache_root)
+        except (GuidelineError, ValueError) as exc:  # ValueError: a wrongly typed value, reported with its line
             message = f"the reasoner cannot load this guideline: {exc}"
             return [self.finding("guideline-loads", "ERROR", module, None, None, message, _FIX_LOAD)], 0
         out, engine = [], "compiled"
@@ -398,7 +497,7 @@ class _Run:
             for cls, other in _clashes(set(closure.objects(individual, RDF.type)), disjoint):
                 message = _clash_message(cls, other, self.locator)
                 out.append(self.finding("inconsistent-guideline", "ERROR", individual, RDF.type, cls, message, _FIX))
-        cases_dirs = [cases] if cases is not None else case_dirs(gl)
+        cases_dirs = [cases] if cases is not None else [m.cases for m in selection.modules if m.cases.is_dir()]
         if not cases_dirs:
             return out, 0
         found, count = self.patients(gl, cases_dirs, disjoint, engine)
@@ -443,6 +542,10 @@ class _Run:
         return out, len(found)
 
 
+_FIX_MODULES = (
+    "Make the directories a module set: each module directory holds Turtle declaring exactly one owl:Ontology, "
+    "and every owl:imports names a module given or bundled (docs/authoring.md)."
+)
 _FIX_LOAD = "Correct what the message names; `reasoner recommend` refuses the guideline until then."
 _FIX = (
     "Find the axioms that put the individual in both classes (the explanation of `reasoner recommend` for a "
@@ -561,15 +664,39 @@ def _luhn(term: object) -> ox.Literal:
     return ox.Literal("true" if digits and total % 10 == 0 else "false", datatype=_BOOLEAN)
 
 
+def _well_typed(term: object) -> ox.Literal:
+    """Whether a literal's text is a valid value of its datatype ("72 hours"^^xsd:integer, "2026-13-45"^^xsd:date
+    are not)."""
+    ok = not isinstance(term, ox.Literal) or not Literal(term.value, datatype=term.datatype.value).ill_typed
+    return ox.Literal("true" if ok else "false", datatype=_BOOLEAN)
+
+
+_FUNCTIONS = {
+    ox.NamedNode(_QC + "verhoeff"): _verhoeff,
+    ox.NamedNode(_QC + "luhn"): _luhn,
+    ox.NamedNode(_QC + "wellTyped"): _well_typed,
+}
+
+
 # -- where things are --------------------------------------------------------------------------------------------
 
 
 class _Locator:
-    """Where each subject is first written (file and line), by a light scan of each Turtle file."""
+    """Where each subject is first written (file and line), by a light scan of each Turtle file; and the query
+    files, each named by its own IRI (qc:rule/<file>)."""
 
-    def __init__(self, base: Path) -> None:
-        self.base = base
+    def __init__(self, selection: Selection | None, roots: Iterable[Path]) -> None:
+        # Files are named from the directory holding their module (ontology/lbp/recommendations.ttl), the core
+        # from the directory holding its tree (ontology/core.ttl), the core queries from queries/'s parent.
+        # A module of a guideline tree is named from the tree's parent, as the core is.
+        modules = [m.path.resolve() for m in selection.modules] if selection is not None else []
+        core = [selection.core.parent.resolve()] if selection is not None else []
+        bases = [(m, m.parent.parent if (m.parent / "core.ttl").is_file() else m.parent) for m in modules]
+        bases += [(c, c.parent) for c in core] + [(data_dir("queries").resolve(), data_dir("queries").parent.resolve())]
+        bases += [(r.resolve(), r.resolve().parent) for r in roots]  # what was given, when no module set was found
+        self.bases = sorted(bases, key=lambda b: len(b[0].parts), reverse=True)
         self.statements: dict[str, list[tuple[Path, Statement, Scan]]] = {}
+        self.queries: dict[str, tuple[Path, list[str], dict[str, str]]] = {}
         self.prefixes = dict(FIXED_PREFIXES)
 
     def add(self, path: Path, text: str) -> None:
@@ -581,30 +708,56 @@ class _Locator:
             if iri is not None:
                 self.statements.setdefault(iri, []).append((path, st, layout))
 
+    def add_query(self, path: Path, text: str) -> str:
+        """Record a query file; its IRI, which findings show as the file's name."""
+        iri = _QC + "rule/" + self.name(path)
+        prefixes = dict(re.findall(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", text, re.IGNORECASE))
+        self.queries[iri] = (path, text.split("\n"), prefixes)
+        return iri
+
     def name(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.base.parent))
-        except ValueError:
-            return str(path)
+        path = path.resolve()
+        for directory, base in self.bases:
+            if path.is_relative_to(directory):
+                return str(path.relative_to(base))
+        return str(path)
 
     def find(self, entity: URIRef, details: list[Node]) -> tuple[str, int] | None:
         """The file and line of `entity`'s first statement; or of the first line of its statements that names one
         of `details` (tried in order: the value, then the property)."""
+        query = self.queries.get(str(entity))
+        if query is not None:
+            return self._find_in_query(*query, details)
         found = self.statements.get(str(entity))
         if not found:
             return None
-        for detail in details:
+        # A line naming every detail (the property and its value) first: a bare value such as 48 may also be
+        # written in some text of the entity.
+        for wanted in ([details] if len(details) > 1 else []) + [[d] for d in details]:
             for path, st, layout in found:
-                pattern = _pattern(detail, layout.prefixes)
+                patterns = [_pattern(d, layout.prefixes) for d in wanted]
                 for offset, line in enumerate(st.text.split("\n")):
-                    if pattern.search(line):
+                    if all(p.search(line) for p in patterns):
                         return self.name(path), st.start + offset
         path, st, _ = found[0]
         return self.name(path), st.start
 
+    def _find_in_query(
+        self, path: Path, lines: list[str], prefixes: dict[str, str], details: list[Node]
+    ) -> tuple[str, int]:
+        """The first line of a query (comments aside) naming one of `details`; else its first line."""
+        for detail in details:
+            pattern = _pattern(detail, prefixes)
+            for number, line in enumerate(lines, 1):
+                if not line.lstrip().startswith("#") and pattern.search(line.split(" #", 1)[0]):
+                    return self.name(path), number
+        return self.name(path), 1
+
     def short(self, node: Node) -> str:
         """A node as findings show it: a prefixed name where a known prefix fits, a literal's text, [] for a
-        blank node."""
+        blank node, a query file's name."""
+        if str(node) in self.queries:
+            return self.name(self.queries[str(node)][0])
         if isinstance(node, Literal):
             return str(node)
         if isinstance(node, BNode):

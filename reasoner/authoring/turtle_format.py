@@ -14,6 +14,7 @@ be isomorphic to the input, else the file is refused and left as it is.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -142,9 +143,23 @@ _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 @dataclass(frozen=True)
 class Formatted:
     path: Path
+    original: str
     text: str
-    changed: bool
     notes: tuple[str, ...]  # comments that moved, as "path:line: ..."
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def diff(self) -> str:
+        """The change formatting makes, as a unified diff (empty when the file is already formatted)."""
+        lines = difflib.unified_diff(
+            self.original.splitlines(keepends=True),
+            self.text.splitlines(keepends=True),
+            f"a/{self.path}",
+            f"b/{self.path}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def turtle_files(paths: Iterable[Path]) -> list[Path]:
@@ -167,7 +182,7 @@ def format_files(paths: Iterable[Path], *, check: bool = False) -> list[Formatte
         except (OSError, UnicodeDecodeError) as exc:
             raise GuidelineError(f"{path}: cannot read: {exc}") from exc
         formatted, notes = format_text(text, source=str(path))
-        results.append(Formatted(path, formatted, formatted != text, tuple(notes)))
+        results.append(Formatted(path, text, formatted, tuple(notes)))
     if not check:
         for result in results:
             if result.changed:

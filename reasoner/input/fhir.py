@@ -293,14 +293,17 @@ class _Reader:
         quantity = o.valueQuantity
         if quantity is None or quantity.value is None:
             return self._skip(name, "a measurement without a numeric valueQuantity")
-        unit = str(self.terms.graph.value(kinds[0], GR.unit) or "")
+        # Every measurement kind the code names (each module may define its own, with its unit) types the record.
+        units = {kind: str(self.terms.graph.value(kind, GR.unit) or "") for kind in kinds}
         given = quantity.code or quantity.unit
-        if given and unit and given != unit:
-            return self._skip(name, f"unit {given!r}; {self.terms.label(kinds[0])} is read in {unit!r}")
+        fitting = [kind for kind in kinds if not given or not units[kind] or units[kind] == given]
+        if not fitting:
+            return self._skip(name, f"unit {given!r}; {self.terms.label(kinds[0])} is read in {units[kinds[0]]!r}")
         g = self.graph
         g.add((self.patient, GR.hasMeasurement, node))
         g.add((node, RDF.type, GR.Measurement))
-        g.add((node, RDF.type, kinds[0]))
+        for kind in fitting:
+            g.add((node, RDF.type, kind))
         g.add((node, GR.value, Literal(Decimal(str(quantity.value)), datatype=XSD.decimal)))
         self._add_day(node, GR.recordedOn, when, name)
         return [node]
