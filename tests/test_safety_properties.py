@@ -137,3 +137,119 @@ def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) ->
     asked = {f for g in quiet.guidelines for f in GL.module(g.iri).red_flag_fields}  # by the modules in scope
     if str(field) in asked and not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
         assert str(field) in {m.finding for m in quiet.missing}
+
+
+VOCAB = Namespace("https://w3id.org/guideline-reasoner/vocab#")
+FEW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MRI_TARGETS = {LBP.MRILumbarSpine, LBP.MRILumbarSpineWithoutContrast, LBP.MRILumbarSpineWithAndWithoutContrast}
+SAFETY_NETS = {"LBP-FU-02", "LBP-FU-04"}
+BY_ID = {s.identifier: s for s in GL.recommendations.values()}
+# Findings that put a patient on an MRI pathway, and what each adds to a synthetic patient.
+MRI_PATHWAYS = [VOCAB.SaddleAnaesthesia, VOCAB.MultiRootWeakness, VOCAB.Fever, VOCAB.HistoryOfCancer]
+
+
+def _exposure(patient: Patient, drug: URIRef, on: date) -> Graph:
+    g = Graph()
+    node = URIRef(f"{patient.iri}/added/{drug.rsplit('#', 1)[-1]}")
+    g.add((patient.iri, GR.hasExposure, node))
+    g.add((node, RDF.type, GR.MedicationExposure))
+    g.add((node, GR.drug, drug))
+    g.add((node, GR.start, Literal(on.isoformat(), datatype=XSD.date)))
+    g.add((node, GR.ongoing, Literal(True)))
+    g.add((node, GR.response, GR.ResponseNotDocumented))
+    return g
+
+
+def _without(patient: Patient, cls: URIRef) -> Patient:
+    """The patient with every record of `cls` (and of its narrower findings) removed."""
+    kinds = {cls, *CLOSURE.subjects(RDFS.subClassOf, cls)}
+    drop = {
+        r for r in patient.graph.objects(patient.iri, GR.hasFinding) if kinds & set(patient.graph.objects(r, RDF.type))
+    }
+    graph = Graph()
+    for s, p, o in patient.graph:
+        if s not in drop and o not in drop:
+            graph.add((s, p, o))
+    return Patient(graph=graph, iri=patient.iri, source=patient.source)
+
+
+def _back_pain(patient: Patient, on: date) -> Graph:
+    return _finding(patient, VOCAB.LowBackPain, GR.Present, "back-pain", on)
+
+
+@FEW
+@given(
+    seed=st.integers(0, 10**6),
+    pathway=st.sampled_from(MRI_PATHWAYS),
+    device=st.sampled_from([VOCAB.MRUnsafeImplant, VOCAB.SevereClaustrophobia]),
+)
+def test_an_mri_contraindication_always_blocks_the_mri_order(seed: int, pathway: URIRef, device: URIRef) -> None:
+    base = _without(_without(_patient(seed), VOCAB.MRContraindication), pathway)
+    assert base.assessed_on is not None
+    on = base.assessed_on
+    extra = _back_pain(base, on) + _finding(base, pathway, GR.Present, "pathway", on)
+    extra += _finding(base, device, GR.Present, "device", on)
+    result = reasoner.recommend(_with(base, extra), guideline=GL)
+    orders = {r.identifier: r for r in result.recommendations}
+    mri = [i for i in orders if BY_ID[i].target in {str(t) for t in MRI_TARGETS} and BY_ID[i].kind == "order"]
+    assert not mri, f"MRI ordered despite {device}: {mri}"
+    assert any(i.endswith("-CT") for i in orders), "no CT alternative replaced the MRI"
+
+
+@FEW
+@given(seed=st.integers(0, 10**6), cni=st.booleans())
+def test_an_nsaid_is_never_started_with_a_calcineurin_inhibitor_or_a_transplant(seed: int, cni: bool) -> None:
+    base = _patient(seed)
+    assert base.assessed_on is not None
+    on = base.assessed_on
+    extra = _back_pain(base, on)
+    if cni:
+        extra += _exposure(base, VOCAB.tacrolimus, on)
+    else:
+        base = _without(base, VOCAB.SolidOrganTransplantRecipient)
+        extra += _finding(base, VOCAB.SolidOrganTransplantRecipient, GR.Present, "transplant", on)
+    result = reasoner.recommend(_with(base, extra), guideline=GL)
+    nsaids = {str(c) for c in CLOSURE.subjects(RDFS.subClassOf, VOCAB.NSAID)} | {str(VOCAB.NSAID)}
+    nsaids |= {str(d) for c in list(nsaids) for d in CLOSURE.subjects(RDF.type, URIRef(c))}
+    started = [
+        r.identifier
+        for r in result.recommendations
+        if BY_ID[r.identifier].kind in {"start", "continue"} and BY_ID[r.identifier].target in nsaids
+    ]
+    assert not started, f"NSAID started or continued for a {'tacrolimus' if cni else 'transplant'} patient: {started}"
+    assert "LBP-MED-03" in {r.identifier for r in result.recommendations}
+
+
+@FEW
+@given(seed=st.integers(0, 10**6))
+def test_unknown_mr_safety_never_delays_an_emergency(seed: int) -> None:
+    base = _without(_without(_patient(seed), VOCAB.MRContraindication), VOCAB.SaddleAnaesthesia)
+    assert base.assessed_on is not None
+    on = base.assessed_on
+    extra = _back_pain(base, on) + _finding(base, VOCAB.SaddleAnaesthesia, GR.Present, "saddle", on)
+    unknown = reasoner.recommend(_with(base, extra), guideline=GL)
+    absent = reasoner.recommend(
+        _with(base, extra + _finding(base, VOCAB.MRContraindication, GR.Absent, "mr", on)), guideline=GL
+    )
+    fired = {r.identifier for r in unknown.recommendations}
+    assert {"LBP-IMG-06", "LBP-REF-02"} <= fired
+    emergency = {r.identifier for r in absent.recommendations if _rank(absent, r.identifier) >= 4}
+    assert emergency <= fired, f"unknown MR safety lost {emergency - fired}"
+    assert str(VOCAB.MRContraindication) in {m.finding for m in unknown.missing}
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**6), picks=st.lists(st.sampled_from(RED_FLAGS), min_size=1, max_size=3, unique=True))
+def test_adding_red_flags_never_removes_a_safety_net(seed: int, picks: list[URIRef]) -> None:
+    base = _patient(seed)
+    assert base.assessed_on is not None
+    before = reasoner.recommend(base, guideline=GL)
+    extra = Graph()
+    for i, cls in enumerate(picks):
+        if not _status(base, cls, GR.Absent):
+            extra += _finding(base, cls, GR.Present, f"flag{i}", base.assessed_on)
+    after = reasoner.recommend(_with(base, extra), guideline=GL)
+    lost = (
+        {r.identifier for r in before.recommendations} - {r.identifier for r in after.recommendations}
+    ) & SAFETY_NETS
+    assert not lost, f"{lost} lost after adding {[str(p) for p in picks]}"
