@@ -12,19 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 import reasoner
 from reasoner.authoring.cases import Case
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
-from reasoner.namespaces import GR, LBP, OWL, RDF, RDFS
+from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
 from reasoner.store.batch import batch
 from reasoner.store.cohort import CohortStore, Rows, open_store, query
 from reasoner.synth.cohort import cases_of, synthesize, write_cohort
+
+LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
 SEED = 20261124
 LIMITS = (LBP.KetorolacLimitReached, LBP.KetorolacLimitExceeded, LBP.CyclobenzaprineBeyondTwoWeeks)
