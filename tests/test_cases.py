@@ -19,7 +19,7 @@ from reasoner.knowledge.modules import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
 VIGNETTES = ROOT / "ontology" / "lbp" / "cases" / "vignettes"
-CASES = load_cases()
+CASES = load_cases() + load_cases(ROOT / "tests" / "cases")  # the modules' own, and those needing several
 MODULES = [m.path for m in bundled()[1] if (m.path / "cases").is_dir()]
 
 

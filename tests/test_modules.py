@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
 SEED = ROOT / "examples" / "seed-case.ttl"
 LBP, CKD = "https://w3id.org/guideline-reasoner/lbp", "https://w3id.org/guideline-reasoner/ckd"
-CKD_ONLY = ONTOLOGY / "ckd" / "cases" / "ckd-without-back-pain-no-lbp-advice.yaml"
-CONFLICT = ONTOLOGY / "ckd" / "cases" / "lbp-ckd-g3a-lisinopril-nsaid-conflict.yaml"
+TOGETHER = ROOT / "tests" / "cases" / "ckd-with-lbp"  # cases that need both bundled modules
+CKD_ONLY = TOGETHER / "ckd-without-back-pain-no-lbp-advice.yaml"
+CONFLICT = TOGETHER / "lbp-ckd-g3a-lisinopril-nsaid-conflict.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -104,6 +104,4 @@ def test_html_format_on_the_command_line_is_one_self_contained_file() -> None:
 
 
 def _in_section_order(result: reasoner.Recommendations) -> list[reasoner.output.result.AppliedRecommendation]:
-    from reasoner.output.report import SECTIONS
-
-    return [r for _, kinds in SECTIONS.values() for r in result.recommendations if r.kind in kinds]
+    return [r for s in result.wording.sections for r in result.recommendations if r.kind in s.kinds]

@@ -45,7 +45,10 @@ def test_v02_urgent_mri_without_contrast_and_urgent_consult(seed_json: dict[str,
 
 def test_v02_because_and_via_point_at_the_worsening_weakness(seed_json: dict[str, Any]) -> None:
     mri = _by_id(seed_json)["LBP-IMG-04"]
-    assert [f["iri"] for f in mri["because"]] == ["https://example.org/patient/seed-v02/weakness-day21"]
+    facts = [f["iri"] for f in mri["because"]]
+    assert facts[0] == "https://example.org/patient/seed-v02/weakness-day21"
+    # ... and MR safety, which the record does not document (unknown, never a reason to delay the MRI)
+    assert [f["label"] for f in mri["because"][1:]] == ["MRI contraindication: not documented (unknown)"]
     # Progression was inferred from serial MRC grades (4 then 3.7) by the feature rule, then classified by OWL.
     assert str(LBP.WorseningOnSerialExam) in mri["via"]
     assert str(LBP.ProgressiveMotorDeficitPatient) in mri["via"]
@@ -88,9 +91,9 @@ def test_v02_reassurance_is_suppressed_with_reasons(seed_json: dict[str, Any]) -
 
 def test_v02_missing_cauda_equina_fields(seed_json: dict[str, Any]) -> None:
     missing = {m["finding"]: m for m in seed_json["missing"]}
-    assert set(missing) == {
-        str(LBP[c]) for c in ("BladderDysfunction", "BowelDysfunction", "SaddleAnaesthesia", "SexualDysfunction")
-    }
+    fields = ("BladderDysfunction", "BowelDysfunction", "SaddleAnaesthesia", "SexualDysfunction", "MRContraindication")
+    assert set(missing) == {str(VOCAB[c]) for c in fields}
+    assert str(LBP["LBP-IMG-04"]) in missing[str(VOCAB.MRContraindication)]["needed_for"]
     assert str(LBP["LBP-ASSESS-03"]) in missing[str(VOCAB.SaddleAnaesthesia)]["needed_for"]
     assert str(LBP["LBP-IMG-01"]) in missing[str(VOCAB.BladderDysfunction)]["needed_for"]
 
@@ -109,7 +112,7 @@ def test_unknown_is_not_absent_when_documented_negative() -> None:
         .replace("ex:gi-bleed ;", "ex:gi-bleed, ex:saddle, ex:bladder, ex:bowel, ex:sexual ;")
     )
     result = reasoner.recommend(text).to_json()
-    assert result["missing"] == []
+    assert [m["finding"] for m in result["missing"]] == [str(VOCAB.MRContraindication)], "only MR safety is left"
     ids = {r["identifier"] for r in result["recommendations"]}
     assert {"LBP-IMG-04", "LBP-REF-01"} <= ids
     assert not ids & {"LBP-IMG-06", "LBP-REF-02"}, (
@@ -159,7 +162,8 @@ def test_report_reads_as_a_complete_answer(seed_result: reasoner.Recommendations
     assert "Not documented (unknown, not absent)" in md and "saddle anaesthesia" in md
     assert "transient relief" in md and "5 days" in md
     assert "https://doi.org/10.7326/0003-4819-147-7-200710020-00006" in md
-    assert "version 2026-11-23" in md and "healthcare professionals" in md
+    version = reasoner.load_guideline().module("https://w3id.org/guideline-reasoner/lbp").version
+    assert f"version {version}" in md and "healthcare professionals" in md
 
 
 def test_provenance_graph_links_facts_statement_source_and_version(seed_result: reasoner.Recommendations) -> None:
@@ -169,7 +173,8 @@ def test_provenance_graph_links_facts_statement_source_and_version(seed_result: 
     assert (node, PROV.wasDerivedFrom, URIRef("https://example.org/patient/seed-v02/weakness-day21")) in g
     assert (node, PROV.wasDerivedFrom, LBP["LBP-IMG-04-ev1"]) in g
     assert (LBP["LBP-IMG-04-ev1"], GR.source, LBP["SRC-ACP2007"]) in g
-    assert (node, GR.guidelineVersion, URIRef("https://w3id.org/guideline-reasoner/lbp/2026-11-23")) in g
+    version = reasoner.load_guideline().module("https://w3id.org/guideline-reasoner/lbp").version_iri
+    assert (node, GR.guidelineVersion, URIRef(version)) in g
     run = g.value(node, PROV.wasGeneratedBy)
     assert (run, RDF.type, PROV.Activity) in g
     # Deterministic: the same inputs give the same graph.
