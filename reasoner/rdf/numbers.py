@@ -2,16 +2,15 @@
 
 Oxigraph (the compiled engine) holds an xsd:decimal in 18 fractional digits and an xsd:integer in 64 bits, and treats
 a literal beyond either as invalid, so every comparison with it is false; rdflib (the owlrl engine) compares
-Python Decimals and ints exactly. Before either engine compares, `canonical` therefore rewrites a patient's numeric
-literals (docs/design.md, "Numbers"):
+Python Decimals and ints exactly. Before either engine compares, `canonical` therefore rewrites each numeric literal
+of a patient that the two would read differently (docs/design.md, "Numbers"):
 
-- xsd:decimal: rounded half to even to DECIMAL_PLACES (12) fractional digits, written canonically ("003.50" -> "3.5").
-- xsd:integer and its derived types: written canonically ("+007" -> "7").
-- xsd:float: rounded to the nearest single-precision value (what Oxigraph compares; rdflib would read a double).
+- an xsd:decimal with more than DECIMAL_PLACES (12) fractional digits: rounded half to even to 12;
+- an xsd:float: the nearest single-precision value (what Oxigraph compares; rdflib would read a double);
 - an integer or decimal whose magnitude is 10^18 or more: the xsd:double nearest to it; no threshold is near it.
 
-xsd:double needs nothing: both engines read it as the nearest IEEE double. Lexical forms are checked earlier
-(reasoner.rdf.limits.check_literal); a literal whose form is invalid is left as it is, for validation to report.
+Every other number is left as written: both engines read "003.50", "+7" or "2.9E0"^^xsd:double alike. Lexical
+forms are checked earlier (reasoner.rdf.limits.check_literal); an invalid one is left as it is, for validation.
 """
 
 from __future__ import annotations
@@ -48,7 +47,8 @@ _INTEGERS = frozenset(
 
 
 def canonical(term: Node) -> Node:
-    """`term` with a numeric literal in the form both engines compare alike; any other term as it is."""
+    """`term` with a numeric value the engines would read differently rewritten (see the module); any other term,
+    including every number both read alike, as it is."""
     if not isinstance(term, Literal) or term.datatype is None:
         return term
     datatype = term.datatype
@@ -65,11 +65,11 @@ def canonical(term: Node) -> Node:
             single = struct.unpack("f", struct.pack("f", float(value)))[0]
         except OverflowError:  # beyond single precision: Oxigraph reads it as infinite, rdflib as a finite double
             return Literal("-INF" if value < 0 else "INF", datatype=_FLOAT)
-        return Literal(repr(single), datatype=_FLOAT)
+        return term if single == float(value) else Literal(repr(single), datatype=_FLOAT)
     if abs(value) >= _LARGEST:
         return Literal(repr(float(value)), datatype=_DOUBLE)
-    if datatype in _INTEGERS:
-        return Literal(str(int(value)), datatype=datatype)
+    if datatype in _INTEGERS or -int(value.as_tuple().exponent) <= DECIMAL_PLACES:
+        return term
     rounded = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN, context=_EXACT).normalize(_EXACT)
     text = format(rounded if rounded else Decimal(0), "f")  # no negative zero
     return Literal(text if "." in text else text + ".0", datatype=_DECIMAL)
