@@ -98,16 +98,16 @@ def _random_patient(guideline: Guideline, rng: random.Random, iri: str) -> Patie
     onset = assessed - timedelta(
         days=rng.choice((rng.randrange(0, 40), rng.randrange(20, 120), rng.randrange(80, 400)))
     )
+    documented: dict[str, str] = {}  # a finding documented once keeps its status: never present and absent at once
     if rng.random() < 0.3:  # red flags asked about and documented absent, so reassurance advice can apply
-        b.absent(*sorted(str(f) for f in vocab.red_flag_fields))
+        documented |= dict.fromkeys(sorted(str(f) for f in vocab.red_flag_fields), "absent")
+        b.absent(*documented)
     if rng.random() < 0.85:  # most patients present with back or leg pain
-        b.finding(
-            str(rng.choice((LBP.LowBackPain, LBP.Sciatica, LBP.RadicularLegPain))),
-            onset=onset,
-            laterality=rng.choice((None, "left", "right", "bilateral")),
-        )
+        pain = str(rng.choice((LBP.LowBackPain, LBP.Sciatica, LBP.RadicularLegPain)))
+        documented[pain] = "present"
+        b.finding(pain, onset=onset, laterality=rng.choice((None, "left", "right", "bilateral")))
     for concept in rng.sample(findings, k=rng.randrange(0, min(12, len(findings)))):
-        status = rng.choice(_STATUSES)
+        status = documented.get(concept, rng.choice(_STATUSES))  # drawn either way: the rest stays as it was
         when = onset + timedelta(days=rng.randrange(0, max(1, (assessed - onset).days + 1)))
         grade = (
             rng.choice((None, None, 5.0, 4.0, 3.5, 3.0, 2.0)) if "Weakness" in concept or "Drop" in concept else None
@@ -136,7 +136,10 @@ def _random_patient(guideline: Guideline, rng: random.Random, iri: str) -> Patie
         )
     for therapy in rng.sample(sorted(str(t) for t in vocab.therapies), k=rng.randrange(0, 2)):
         b.therapy(
-            therapy, start=onset + timedelta(days=rng.randrange(0, 14)), ongoing=True, response=rng.choice(_RESPONSES)
+            therapy,
+            start=min(assessed, onset + timedelta(days=rng.randrange(0, 14))),  # never after the assessment
+            ongoing=True,
+            response=rng.choice(_RESPONSES),
         )
     for kind in sorted(str(m) for m in vocab.measurements):
         if rng.random() < 0.3:
