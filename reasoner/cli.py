@@ -26,6 +26,7 @@ from reasoner.authoring.diff import diff_guidelines
 from reasoner.authoring.qc import check_guideline, read_profile
 from reasoner.authoring.turtle_format import format_files
 from reasoner.engine.engines import ENGINES
+from reasoner.engine.plausibility import check_evaluation_date
 from reasoner.engine.validate import check
 from reasoner.errors import (
     CaseError,
@@ -92,6 +93,16 @@ _MAX_INPUT_MB = click.option(
 )
 
 
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime | None:
+    """--as-of outside the dates the reasoner accepts is a usage error (exit 2), like any malformed option."""
+    if value is not None:
+        try:
+            check_evaluation_date(value.date())
+        except ReasonerError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 def _patient_path(file: Path | None) -> Path:
     return file if file is not None else data_dir("examples") / SEED_CASE
 
@@ -117,6 +128,7 @@ def main() -> None:
     "--as-of",
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    callback=_as_of,
     help="Evaluation date (default: the patient's gr:assessedOn, else today).",
 )
 @click.option(
@@ -413,7 +425,9 @@ def synth_command(count: int, seed: int, out: Path, guidelines: tuple[Path, ...]
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--store", "store", required=True, metavar="DIR|URL", help="Store directory, or a SPARQL server's URL.")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="One evaluation date for all.")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_as_of, help="One evaluation date for all."
+)
 @click.option("--jurisdiction", type=click.Choice(sorted(JURISDICTIONS)), default="US", show_default=True)
 @click.option("--dask", "dask", metavar="ADDRESS", help="Reason on this Dask scheduler's cluster, not --processes.")
 @_GUIDELINES

@@ -13,9 +13,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.engine.engines import ENGINES, Evaluation
+from reasoner.engine.plausibility import check_evaluation_date, dated_after
 from reasoner.engine.safeguards import evaluate_guarded
 from reasoner.engine.validate import validate
-from reasoner.errors import InputError, ReasonerError
+from reasoner.errors import InputError, InvalidPatientError, ReasonerError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient, skolemize
 from reasoner.knowledge.guideline import Guideline, Module, RecommendationSpec, load_guideline
@@ -93,8 +94,11 @@ def recommend_many(
     chunk_size: int = 64,
 ) -> Iterator[Recommendations | InputError]:
     """Evaluate many patients, yielding in input order each result or the InputError that refused the patient
-    (an unreadable or invalid patient never stops the others). Patients are evaluated `chunk_size` at a time,
-    which the compiled engine does in one pass per chunk and evaluation date."""
+    (an unreadable or invalid patient never stops the others; so is one with an onset or exposure start after its
+    evaluation date). Patients are evaluated `chunk_size` at a time, which the compiled engine does in one pass per
+    chunk and evaluation date. An `as_of` outside 1900-2200 raises ReasonerError."""
+    if as_of is not None:
+        check_evaluation_date(as_of, what="as-of date")
     if jurisdiction not in JURISDICTIONS:
         raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
     if engine not in ENGINES:
@@ -108,10 +112,14 @@ def recommend_many(
             try:
                 data = skolemize(item if isinstance(item, Patient) else load(item))
                 validate(data, gl)
+                when = as_of or data.assessed_on or date.today()
+                early = dated_after(data, when)
+                if early:
+                    raise InvalidPatientError(data.source, early)
             except InputError as exc:
                 outcomes[index] = exc
                 continue
-            by_date.setdefault(as_of or data.assessed_on or date.today(), []).append((index, data))
+            by_date.setdefault(when, []).append((index, data))
         for when, group in by_date.items():
             found = evaluate_guarded(  # patients that share a node apart; the reasoning budget per patient
                 ENGINES[engine], gl, [p for _, p in group], as_of=when, min_rank=min_rank,

@@ -140,7 +140,7 @@ def test_full_pipeline_is_the_same_with_either_engine() -> None:
 def test_a_batch_gives_each_patient_the_answer_it_gets_alone() -> None:
     import reasoner
 
-    when = date(2026, 11, 23)
+    when = date(2026, 12, 31)  # after every synthetic assessment: no fact is dated after it
     synthetic = PATIENTS[len(CORPUS) :]
     together = [r.to_json() for r in reasoner.recommend_many(synthetic, as_of=when, chunk_size=64)]  # type: ignore[union-attr]
     alone = [reasoner.recommend(p, as_of=when).to_json() for p in synthetic]

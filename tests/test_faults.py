@@ -36,7 +36,7 @@ from reasoner.store.cohort import (
 from reasoner.synth.cohort import write_cohort
 from tests.conftest import derived_graph_of, store_dump
 
-OLD_DAY, NEW_DAY = date(2026, 3, 1), date(2026, 4, 1)
+OLD_DAY, NEW_DAY = date(2027, 3, 1), date(2027, 4, 1)  # after the synthetic cohort, whose facts are all of 2026
 KEPT, FRESH = 30, 10  # patients stored before the batch and revised by it; patients the batch adds
 CLI = [sys.executable, "-m", "reasoner.cli"]
 

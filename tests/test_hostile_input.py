@@ -496,3 +496,82 @@ def test_every_limit_is_documented() -> None:
     for name in limits:
         assert f"`{name}`" in security, name
         assert f"{getattr(input_limits, name):,}" in security or str(getattr(input_limits, name)) in security, name
+
+
+# -- JSON-LD meaning comes from the bundled context only -------------------------------------------------------
+
+_FINDING = {
+    "@id": P + "/retention",
+    "@type": ["FindingRecord", "lbp:UrinaryRetention"],
+    "status": "gr:Present",
+    "onset": "2026-03-21",
+}
+
+
+def _with_context(context: Any, finding: dict[str, Any] | None = None, **extra: Any) -> str:
+    body = {"@id": P, "@type": "Patient", "assessedOn": "2026-03-22", "hasFinding": [finding or _FINDING], **extra}
+    return _json({"@context": context, **body})
+
+
+# name, document, the term the error must name
+REDEFINITIONS: list[tuple[str, str, str]] = [
+    (
+        "a new term that inverts a status",
+        _with_context([CONTEXT_IRI, {"Present": "gr:Absent"}], {**_FINDING, "status": "Present"}),
+        '"Present"',
+    ),
+    ("a redefined prefix", _with_context([CONTEXT_IRI, {"gr": "https://example.org/not-core#"}]), '"gr"'),
+    ("a redefined property", _with_context([CONTEXT_IRI, {"status": {"@id": "gr:laterality", "@type": "@vocab"}}]),
+     '"status"'),
+    ("a type coercion", _with_context([CONTEXT_IRI, {"assessedOn": {"@id": "gr:assessedOn"}}]), '"assessedOn"'),
+    ("a type alias", _with_context([CONTEXT_IRI, {"FindingRecord": "gr:Measurement"}]), '"FindingRecord"'),
+    ("@vocab", _with_context([CONTEXT_IRI, {"@vocab": "https://w3id.org/guideline-reasoner/core#"}]), '"@vocab"'),
+    ("@base", _with_context([CONTEXT_IRI, {"@base": "https://example.org/"}]), '"@base"'),
+    ("@language", _with_context([CONTEXT_IRI, {"@language": "en"}]), '"@language"'),
+    ("@protected", _with_context([CONTEXT_IRI, {"@protected": True}]), '"@protected"'),
+    ("@propagate", _with_context([CONTEXT_IRI, {"@propagate": False}]), '"@propagate"'),
+    ("@version", _with_context([CONTEXT_IRI, {"@version": 1.1}]), '"@version"'),
+    ("@direction", _with_context([CONTEXT_IRI, {"@direction": "rtl"}]), '"@direction"'),
+    ("a keyword alias", _with_context([CONTEXT_IRI, {"id": "@id"}]), '"id"'),
+    ("an inline context alone", _with_context({"Patient": "gr:Patient", "x": "urn:x"}), '"x"'),
+    ("a context before the bundled one", _with_context([{"Present": "gr:Absent"}, CONTEXT_IRI]), '"Present"'),
+    (
+        "a scoped context on a term",
+        _with_context([CONTEXT_IRI, {"hasFinding": {"@id": "gr:hasFinding", "@type": "@id", "@container": "@set",
+                                                    "@context": {"Present": "gr:Absent"}}}]),
+        '"hasFinding"',
+    ),
+    (
+        "a nested context on a node",
+        _with_context(CONTEXT_IRI, {**_FINDING, "@context": {"Present": "gr:Absent"}, "status": "Present"}),
+        '"Present"',
+    ),
+    ("a null context", _with_context(CONTEXT_IRI, {**_FINDING, "@context": None}), "null"),
+    ("@import of the bundled context", _with_context({"@import": CONTEXT_IRI}), "@import"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "document", "term"), REDEFINITIONS, ids=[r[0] for r in REDEFINITIONS])
+def test_a_json_ld_context_cannot_redefine_the_bundled_terms(name: str, document: str, term: str) -> None:
+    with pytest.raises(PatientParseError) as caught:
+        reasoner.load(document.encode(), name="redefined.jsonld")
+    assert "redefined.jsonld" in str(caught.value) and term in str(caught.value), str(caught.value)
+
+
+def test_an_inverted_status_no_longer_drops_the_cauda_equina_emergency(guideline: reasoner.Guideline) -> None:
+    """The reported case: {"Present": "gr:Absent"} made "status": "Present" an absent urinary retention."""
+    honest = reasoner.recommend(_with_context(CONTEXT_IRI).encode(), guideline=guideline)
+    assert any(r.urgency == "emergency" for r in honest.recommendations)
+    with pytest.raises(PatientParseError, match='"Present"'):
+        reasoner.recommend(
+            _with_context([CONTEXT_IRI, {"Present": "gr:Absent"}], {**_FINDING, "status": "Present"}).encode(),
+            guideline=guideline,
+        )
+
+
+def test_a_context_that_repeats_the_bundled_definitions_is_accepted() -> None:
+    bundled = json.loads((data_dir("ontology") / "context.jsonld").read_text())["@context"]
+    repeated = reasoner.load(_with_context([CONTEXT_IRI, {"gr": bundled["gr"], "status": bundled["status"]}]).encode())
+    inline = reasoner.load(_with_context(bundled).encode())
+    named = reasoner.load(_with_context(CONTEXT_IRI).encode())
+    assert set(repeated.graph) == set(named.graph) == set(inline.graph)

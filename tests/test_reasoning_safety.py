@@ -94,7 +94,8 @@ def test_patients_sharing_an_identifier_are_never_merged(engine: str) -> None:
         for a in nodes[0]:
             for b in nodes[1]:
                 assert (a, OWL.sameAs, b) not in evaluation.facts and (b, OWL.sameAs, a) not in evaluation.facts
-    options = {"as_of": ASSESSED, "engine": engine, "include_drafts": True, "jurisdiction": "both"}
+    # one evaluation date after both synthetic assessments (all of 2026): evaluated together, and no fact after it
+    options = {"as_of": date(2026, 12, 31), "engine": engine, "include_drafts": True, "jurisdiction": "both"}
     assert [_ids(r) for r in _results(patients, **options)] == [
         _ids(r) for p in patients for r in _results([p], **options)
     ]

@@ -173,8 +173,9 @@ def _path_taken(test: W3CTest) -> str:
 
 
 def test_the_compiled_path_runs_its_share() -> None:
-    """Of the 121 tests (the suite as pySHACL's sdist carries it), the compiled checks answer COMPILED themselves (all of them right, by test_w3c); the
-    others are outside their exact subset and go to pySHACL, or are refused as invalid SHACL-SPARQL."""
+    """Of the 121 tests (the suite as pySHACL's sdist carries it), the compiled checks answer COMPILED themselves
+    (all of them right, by test_w3c); the others are outside their exact subset and go to pySHACL, or are refused as
+    invalid SHACL-SPARQL."""
     taken = Counter(_path_taken(t) for t in _tests())
     assert sum(taken.values()) == 121
     assert taken == {"compiled": COMPILED, "handed over at run time": HANDED_OVER, "pySHACL": PYSHACL, "refused": 7}

@@ -29,6 +29,7 @@ from reasoner.knowledge.guideline import Guideline
 from reasoner.knowledge.queries import rule_query
 from reasoner.namespaces import GR, RDF, XSD
 from reasoner.rdf.index import Triple
+from reasoner.rdf.numbers import canonical_triples
 from reasoner.rdf.oxi import from_ox, substitute, to_quads
 
 __all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]
@@ -116,7 +117,7 @@ class OwlrlEngine:
         """Guideline + patient + what the feature rules derive, and the derived triples alone."""
         work = Graph()
         work += gl.graph
-        work += patient.graph
+        work += canonical_triples(patient.graph)  # numbers in the form both engines compare alike
         derived = Graph()
         binding = {"asOf": Literal(as_of.isoformat(), datatype=XSD.date)}
         for rule in gl.feature_rules:
@@ -206,7 +207,7 @@ class CompiledEngine:
         owner = _Owners(patients)
         work = ox.NamedNode(f"urn:uuid:{uuid.uuid4()}")  # one graph per call: concurrent calls stay apart
         try:
-            asserted = {t for p in patients for t in p.graph}
+            asserted = set(canonical_triples(t for p in patients for t in p.graph))  # as OwlrlEngine.features
             store.extend(to_quads(asserted, work))
             derived: set[Triple] = set()
             as_of_literal = Literal(as_of.isoformat(), datatype=XSD.date)

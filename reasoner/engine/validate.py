@@ -1,5 +1,6 @@
 """Validating a patient graph: the SHACL patient shapes, then the guideline's vocabulary (known findings, drugs,
-measurement ranges, declared properties). Every problem is reported; nothing is derived from an invalid patient."""
+measurement ranges, declared properties), then facts that cannot all be true (reasoner.engine.plausibility). Every
+problem is reported; nothing is derived from an invalid patient."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functools import cache
 from rdflib import Graph, Literal, URIRef
 
 from reasoner._paths import data_dir
+from reasoner.engine.plausibility import contradictions
 from reasoner.engine.shapes import CompiledShapes, display_name
 from reasoner.errors import InvalidPatientError, Violation
 from reasoner.input.patient import Patient, skolemize
@@ -31,7 +33,11 @@ def _shapes() -> CompiledShapes:
 def check(patient: Patient, guideline: Guideline) -> list[Violation]:
     """Return every violation in `patient` (empty when valid)."""
     patient = skolemize(patient)  # the SPARQL-based shapes bind record nodes by value, which blank nodes cannot be
-    violations = _shapes().check(patient.graph) + _vocabulary_violations(patient, guideline)
+    violations = (
+        _shapes().check(patient.graph)
+        + _vocabulary_violations(patient, guideline)
+        + contradictions(patient, Vocabulary.of(guideline).findings)
+    )
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))
 
 

@@ -1,9 +1,10 @@
 """Reading RDF without touching the network, within the limits of reasoner.rdf.limits.
 
 Turtle and N-Triples are parsed by Oxigraph (streaming, strict IRIs, linear on huge literals where rdflib takes
-minutes); JSON-LD by rdflib with local contexts only and a strict parser that refuses what rdflib would drop
-silently (a node whose @id is not an IRI, a key the context does not define, a value it cannot convert). RDF/XML is
-refused: XML parsers expand entities (billion laughs, external entities), and nothing needs it.
+minutes); JSON-LD by rdflib with the bundled context only (an inline context may repeat its entries, never define
+or redefine a term) and a strict parser that refuses what rdflib would drop silently (a node whose @id is not an IRI,
+a key the context does not define, a value it cannot convert). RDF/XML is refused: XML parsers expand entities
+(billion laughs, external entities), and nothing needs it.
 
 Writing goes through Oxigraph too (`serialize`): every literal keeps its lexical form, where rdflib's Turtle writer
 prints an xsd:double with seven significant digits.
@@ -11,9 +12,11 @@ prints an xsd:double with seven significant digits.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -275,36 +278,71 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:80] + "..."
 
 
-def _bundled_context() -> Any:
-    return json.loads((data_dir("ontology") / "context.jsonld").read_text())["@context"]
+@cache
+def _bundled_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((data_dir("ontology") / "context.jsonld").read_text())["@context"]
+    return context
 
 
-def _local_contexts(node: Any, source: str) -> Any:
-    """Replace the project's context IRI by its bundled copy; refuse every other remote or file context."""
+def _local_contexts(document: Any, source: str) -> Any:
+    """`document` with the project's context IRI replaced by its bundled copy. Meaning comes from the bundled context
+    only: first every context that would be fetched (a remote or file IRI, @import) is refused, then every inline
+    context that is not a part of the bundled one, word for word."""
+    inline: list[dict[str, Any]] = []
+    out = _resolve_contexts(document, source, inline)
+    for context in inline:
+        _check_inline_context(context, source)
+    return out
+
+
+def _resolve_contexts(node: Any, source: str, inline: list[dict[str, Any]]) -> Any:
     if isinstance(node, list):
-        return [_local_contexts(item, source) for item in node]
+        return [_resolve_contexts(item, source, inline) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "@context":
-            out[key] = _context_value(value, source)
+            out[key] = _context_value(value, source, inline)
         elif key == "@import":
-            raise ReadError(source, "JSON-LD @import is not allowed (contexts must be inline)")
+            raise ReadError(source, f"JSON-LD @import is not allowed (the only context is {CONTEXT_IRI})")
         else:
-            out[key] = _local_contexts(value, source)
+            out[key] = _resolve_contexts(value, source, inline)
     return out
 
 
-def _context_value(value: Any, source: str) -> Any:
+def _context_value(value: Any, source: str, inline: list[dict[str, Any]]) -> Any:
     if isinstance(value, list):
-        return [_context_value(item, source) for item in value]
+        return [_context_value(item, source, inline) for item in value]
     if isinstance(value, str):
         if value == CONTEXT_IRI:
-            return _bundled_context()
-        raise ReadError(
-            source, f"remote JSON-LD context {value!r} is not allowed; use an inline context or {CONTEXT_IRI}"
-        )
+            return copy.deepcopy(_bundled_context())  # rdflib's parser is given its own copy
+        raise ReadError(source, f"remote JSON-LD context {value!r} is not allowed; the only context is {CONTEXT_IRI}")
     if isinstance(value, dict):
-        return _local_contexts(value, source)
-    return value
+        inline.append(value)
+        return _resolve_contexts(value, source, inline)
+    raise ReadError(
+        source,
+        f"a JSON-LD @context of {_show(value)} would clear or replace the bundled context; the only context is "
+        f"{CONTEXT_IRI}",
+    )
+
+
+def _check_inline_context(context: dict[str, Any], source: str) -> None:
+    """Refuse an inline context unless each of its entries is the bundled context's own, word for word: a term,
+    prefix or keyword (@vocab, @base, @language, @protected, @propagate, @version...) defined otherwise would let the
+    input change what the bundled terms mean, e.g. {"Present": "gr:Absent"} turns "status": "Present" into absent."""
+    bundled = _bundled_context()
+    for key, value in context.items():
+        if key not in bundled:
+            raise ReadError(
+                source,
+                f"the JSON-LD context defines {_show(key)}, which the bundled context does not; the only context is "
+                f"{CONTEXT_IRI}, and input cannot define or redefine terms",
+            )
+        if value != bundled[key]:
+            raise ReadError(
+                source,
+                f"the JSON-LD context redefines {_show(key)} as {_show(value)} where the bundled context has "
+                f"{_show(bundled[key])}; input cannot redefine terms",
+            )

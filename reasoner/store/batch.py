@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from reasoner._runtime import settle_heap
+from reasoner.engine.plausibility import check_evaluation_date
 from reasoner.errors import InputError, ReasonerError
 from reasoner.input.load import load
 from reasoner.input.patient import Patient
@@ -143,6 +144,8 @@ def batch(
     processes."""
     if jurisdiction not in JURISDICTIONS:
         raise ReasonerError(f"unknown jurisdiction {jurisdiction!r}; choose one of {', '.join(JURISDICTIONS)}")
+    if as_of is not None:
+        check_evaluation_date(as_of, what="as-of date")
     if dask is not None and executor is not None:
         raise ReasonerError("give a Dask scheduler address or an executor, not both")
     started = time.perf_counter()
@@ -160,7 +163,9 @@ def batch(
         store = stack.enter_context(contextlib.closing(open_store(store_path)))
         stack.enter_context(contextlib.closing(outcomes))
         write_guideline(store, gl)
-        for chunk in outcomes:
+        first: dict[str, str] = {}  # patient IRI -> the input it was first read from
+        for found in outcomes:
+            chunk = [_first_of_its_patient(outcome, first) for outcome in found]
             begun = time.perf_counter()
             write_patients(store, [o.graphs for o in chunk if o.graphs is not None])
             writing += time.perf_counter() - begun
@@ -178,6 +183,21 @@ def batch(
     return BatchSummary(
         done, invalid, elapsed, str(store_path), gl.version_iri, workers, total, writing + compacting, compacting
     )
+
+
+def _first_of_its_patient(outcome: Outcome, first: dict[str, str]) -> Outcome:
+    """`outcome`, or its refusal when an earlier input of the batch held the same patient IRI: one patient is one set
+    of named graphs, and a later input must not silently replace an earlier one (the first is kept). An input
+    refused for its own reason keeps that reason."""
+    if outcome.patient is None:
+        return outcome
+    earlier = first.get(outcome.patient)
+    if earlier is None:
+        first[outcome.patient] = outcome.source
+    if earlier is None or outcome.graphs is None:
+        return outcome
+    reason = f"{outcome.source}: patient {outcome.patient} was already read from {earlier}; one input per patient"
+    return replace(outcome, graphs=None, error=reason)
 
 
 @contextlib.contextmanager
