@@ -176,7 +176,7 @@ class _Assembler:
             guideline=infos[0] if infos else _info(self.gl.guidelines[0]),
             engine=engine,
             jurisdiction=jurisdiction,
-            headline=self._headline(recs),
+            headline=self._headline(recs) if in_scope else "No guideline loaded applies to this patient",
             recommendations=recs,
             suppressed=sups,
             missing=self._missing(recs, sups, fields),
