@@ -41,6 +41,7 @@ AS_OF = date(2026, 3, 22)
 LBP = "https://w3id.org/guideline-reasoner/lbp#"
 HEAD = """@prefix gr: <https://w3id.org/guideline-reasoner/core#> .
 @prefix lbp: <https://w3id.org/guideline-reasoner/lbp#> .
+@prefix vocab: <https://w3id.org/guideline-reasoner/vocab#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 RDFLIB_DECIMAL_2_9 = "2.899999999999999911182158029987476766109466552734375"  # what rdflib writes for Decimal(2.9)
@@ -129,7 +130,7 @@ def _mrc(lexical: str, datatype: str = "decimal") -> Variant:
     }
     holds = (values[datatype]() if datatype in values else _q(Decimal(lexical))) <= 3
     body = (
-        f"<P> gr:hasFinding <P/w> . <P/w> a gr:FindingRecord, lbp:MotorWeakness ; gr:status gr:Present ; "
+        f"<P> gr:hasFinding <P/w> . <P/w> a gr:FindingRecord, vocab:MotorWeakness ; gr:status gr:Present ; "
         f'gr:recordedOn {_days_before(0)} ; gr:mrcGrade "{lexical}"^^xsd:{datatype} .'
     )
     return Variant("50 MRC <= 3", body, "lbp:SevereMotorWeakness", holds)
@@ -138,9 +139,9 @@ def _mrc(lexical: str, datatype: str = "decimal") -> Variant:
 def _serial(lexical: str) -> Variant:
     body = (
         "<P> gr:hasFinding <P/a>, <P/b> . "
-        f"<P/a> a gr:FindingRecord, lbp:MotorWeakness ; gr:status gr:Present ; gr:recordedOn {_days_before(5)} ; "
+        f"<P/a> a gr:FindingRecord, vocab:MotorWeakness ; gr:status gr:Present ; gr:recordedOn {_days_before(5)} ; "
         'gr:mrcGrade "4.0"^^xsd:decimal . '
-        f"<P/b> a gr:FindingRecord, lbp:MotorWeakness ; gr:status gr:Present ; gr:recordedOn {_days_before(0)} ; "
+        f"<P/b> a gr:FindingRecord, vocab:MotorWeakness ; gr:status gr:Present ; gr:recordedOn {_days_before(0)} ; "
         f'gr:mrcGrade "{lexical}"^^xsd:decimal .'
     )
     return Variant("50 grade below an earlier 4", body, "lbp:WorseningOnSerialExam", _q(Decimal(lexical)) < 4)
@@ -148,7 +149,7 @@ def _serial(lexical: str) -> Variant:
 
 def _measure(kind: str, lexical: str, datatype: str, feature: str, holds: bool, ago: int = 0) -> Variant:
     body = (
-        f"<P> gr:hasMeasurement <P/m> . <P/m> a gr:Measurement, lbp:{kind} ; gr:recordedOn {_days_before(ago)} ; "
+        f"<P> gr:hasMeasurement <P/m> . <P/m> a gr:Measurement, vocab:{kind} ; gr:recordedOn {_days_before(ago)} ; "
         f'gr:value "{lexical}"^^xsd:{datatype} .'
     )
     return Variant(f"60 {kind}", body, feature, holds)
@@ -172,7 +173,7 @@ def _gestation(lexical: str, ago: int) -> Variant:
 
 def _exposure(drug: str, start_ago: int, days: str, feature: str, holds: bool, rule: str) -> Variant:
     body = (
-        f"<P> gr:hasExposure <P/e> . <P/e> a gr:MedicationExposure ; gr:drug lbp:{drug} ; gr:route gr:Oral ; "
+        f"<P> gr:hasExposure <P/e> . <P/e> a gr:MedicationExposure ; gr:drug vocab:{drug} ; gr:route gr:Oral ; "
         f'gr:start {_days_before(start_ago)} ; gr:days "{days}"^^xsd:integer ; gr:response gr:ResponseNotDocumented .'
     )
     return Variant(rule, body, feature, holds)
@@ -180,7 +181,7 @@ def _exposure(drug: str, start_ago: int, days: str, feature: str, holds: bool, r
 
 def _onset(days_ago: int, feature: str, holds: bool) -> Variant:
     body = (
-        "<P> gr:hasFinding <P/p> . <P/p> a gr:FindingRecord, lbp:LowBackPain ; gr:status gr:Present ; "
+        "<P> gr:hasFinding <P/p> . <P/p> a gr:FindingRecord, vocab:LowBackPain ; gr:status gr:Present ; "
         f"gr:onset {_days_before(days_ago)} ."
     )
     return Variant("30 episode duration", body, feature, holds)
@@ -194,18 +195,16 @@ def _age(cut: int, years: int, days: int) -> Variant:
     return Variant("61 age bands", f'<P> gr:birthDate "{born.isoformat()}"^^xsd:date .', feature, holds)
 
 
+# Grades and values are xsd:decimal (their rdfs:range): a double or float there is refused as inconsistent by both
+# engines (OWL 2 RL dt-not-type, reasoner/engine/consistency.py) and by the patient shapes, so none is compared here.
 VARIANTS: list[Variant] = [
     *(_mrc(v) for v in ("2.999999", "3", "3.0", "03.000", "+3.0", "3.000001", "2.9999999999999999999")),
     *(_mrc(v) for v in ("3.0000000000000000001", "3.0000000000005", "3.0000000000015", RDFLIB_DECIMAL_2_9)),
     *(_mrc(v, "integer") for v in ("3", "003", "+4")),
-    *(_mrc(v, "double") for v in ("3E0", "2.9e0", "3.0000000000000001E0", "30E-1", "3.0000001E0")),
-    _mrc("3.0000001", "float"),
     *(_serial(v) for v in ("3.999999", "4", "4.0", "3.9999999999999999999", "4.0000000000001", "039.9E-1")),
     *(_egfr(v) for v in ("29.999999", "30", "30.0", "030.00", "29.9999999999999999999", "30.000000000000000001")),
     *(_egfr(v) for v in ("20.0000000000000000001", "29.9999999999994", "29.9999999999996")),
-    *(_egfr(v, "double") for v in ("3E1", "2.9999999E1", "3.0000000000000001E1", "300E-1")),
     *(_pvr(v) for v in ("199.9999", "200", "200.0", "0200.000000000000000001", "200.000001", "+200.0000000000006")),
-    *(_pvr(v, "double") for v in ("2E2", "2.00000001E2", "1.9999999999999999E2")),
     *(_gestation(v, 0) for v in ("19.999999999999", "20", "20.000", "42", "42.000000000001", "41.9999999999999999")),
     *(_gestation(v, 4) for v in ("19.428571428571", "19.428571428572", "19.42857142857142857143")),
     *(_gestation(v, 4) for v in ("41.428571428571", "41.428571428572")),

@@ -32,7 +32,8 @@ def _refused(text: str, **options: object) -> InvalidPatientError:
 
 def test_a_finding_present_and_absent_on_the_same_date_is_refused_naming_both_records() -> None:
     text = (
-        SEED + 'ex:fever-now a gr:FindingRecord, lbp:Fever ; gr:status gr:Present ; gr:onset "2026-03-20"^^xsd:date .\n'
+        SEED
+        + 'ex:fever-now a gr:FindingRecord, vocab:Fever ; gr:status gr:Present ; gr:onset "2026-03-20"^^xsd:date .\n'
     )
     text = text.replace("ex:gi-bleed ;", "ex:gi-bleed, ex:fever-now ;")
     error = _refused(text)
@@ -43,12 +44,12 @@ def test_a_finding_present_and_absent_on_the_same_date_is_refused_naming_both_re
 
 def test_present_and_absent_on_different_dates_or_sides_are_accepted() -> None:
     earlier = SEED.replace(
-        "ex:fever a gr:FindingRecord, lbp:Fever ; gr:status gr:Absent .",
-        'ex:fever a gr:FindingRecord, lbp:Fever ; gr:status gr:Absent ; gr:recordedOn "2026-03-02"^^xsd:date .\n'
-        'ex:fever-now a gr:FindingRecord, lbp:Fever ; gr:status gr:Present ; gr:recordedOn "2026-03-22"^^xsd:date .',
+        "ex:fever a gr:FindingRecord, vocab:Fever ; gr:status gr:Absent .",
+        'ex:fever a gr:FindingRecord, vocab:Fever ; gr:status gr:Absent ; gr:recordedOn "2026-03-02"^^xsd:date .\n'
+        'ex:fever-now a gr:FindingRecord, vocab:Fever ; gr:status gr:Present ; gr:recordedOn "2026-03-22"^^xsd:date .',
     ).replace("ex:gi-bleed ;", "ex:gi-bleed, ex:fever-now ;")
     other_side = SEED.replace("ex:gi-bleed ;", "ex:gi-bleed, ex:left ;") + (
-        "ex:left a gr:FindingRecord, lbp:Sciatica ; gr:status gr:Absent ; gr:laterality gr:Left .\n"
+        "ex:left a gr:FindingRecord, vocab:Sciatica ; gr:status gr:Absent ; gr:laterality gr:Left .\n"
     )
     assert reasoner.recommend(earlier).recommendations
     assert reasoner.recommend(other_side).recommendations

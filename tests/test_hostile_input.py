@@ -502,14 +502,19 @@ def test_every_limit_is_documented() -> None:
 
 _FINDING = {
     "@id": P + "/retention",
-    "@type": ["FindingRecord", "lbp:UrinaryRetention"],
+    "@type": ["FindingRecord", "vocab:UrinaryRetention"],
     "status": "gr:Present",
     "onset": "2026-03-21",
 }
 
 
+_BACK_PAIN = {"@id": P + "/back-pain", "@type": ["FindingRecord", "vocab:LowBackPain"], "status": "gr:Present",
+              "onset": "2026-03-10"}  # fmt: skip
+
+
 def _with_context(context: Any, finding: dict[str, Any] | None = None, **extra: Any) -> str:
-    body = {"@id": P, "@type": "Patient", "assessedOn": "2026-03-22", "hasFinding": [finding or _FINDING], **extra}
+    findings = [_BACK_PAIN, finding or _FINDING]  # back pain: the patient is in the low back pain module's scope
+    body = {"@id": P, "@type": "Patient", "assessedOn": "2026-03-22", "hasFinding": findings, **extra}
     return _json({"@context": context, **body})
 
 

@@ -340,9 +340,9 @@ def test_nan_in_json(tmp_path: Path) -> None:
 
 
 _COMPLETE_EXPOSURES = """
-ex:ibuprofen a gr:MedicationExposure ; gr:drug lbp:ibuprofen ; gr:route gr:Oral ;
+ex:ibuprofen a gr:MedicationExposure ; gr:drug vocab:ibuprofen ; gr:route gr:Oral ;
     gr:start "2026-03-01"^^xsd:date ; gr:end "2026-03-05"^^xsd:date ; gr:response gr:NoBenefit .
-ex:pt a gr:TherapyCourse ; gr:therapy lbp:PhysicalTherapy ;
+ex:pt a gr:TherapyCourse ; gr:therapy vocab:PhysicalTherapy ;
     gr:start "2026-03-01"^^xsd:date ; gr:end "2026-03-10"^^xsd:date ; gr:response gr:NoBenefit .
 """
 
@@ -350,9 +350,9 @@ ex:pt a gr:TherapyCourse ; gr:therapy lbp:PhysicalTherapy ;
 @pytest.mark.parametrize(
     ("old", "new", "record", "message"),
     [
-        ("gr:drug lbp:naproxen ; ", "", "naproxen", "a medication exposure needs exactly one gr:drug (an IRI)"),
+        ("gr:drug vocab:naproxen ; ", "", "naproxen", "a medication exposure needs exactly one gr:drug (an IRI)"),
         (
-            "ex:naproxen a gr:MedicationExposure ; gr:drug lbp:naproxen ; gr:route gr:Oral ;",
+            "ex:naproxen a gr:MedicationExposure ; gr:drug vocab:naproxen ; gr:route gr:Oral ;",
             "ex:naproxen a gr:TherapyCourse ;",
             "naproxen",
             "a therapy course needs exactly one gr:therapy (an IRI)",
