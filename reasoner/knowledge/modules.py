@@ -32,6 +32,7 @@ _ONTOLOGY = ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")
 _IMPORTS = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
 _PREFIX = ox.NamedNode("http://purl.org/vocab/vann/preferredNamespacePrefix")
 _NAMESPACE = ox.NamedNode("http://purl.org/vocab/vann/preferredNamespaceUri")
+_ISSUED = ox.NamedNode("http://purl.org/dc/terms/issued")
 _CORE = "core.ttl"
 
 
@@ -44,6 +45,7 @@ class ModuleDir:
     imports: tuple[str, ...]
     files: tuple[Path, ...]
     prefix: tuple[str, str] | None  # its vann prefix and namespace
+    issued: str  # dcterms:issued, its first release ("" when undeclared): bundled modules load oldest first
 
     @property
     def features(self) -> tuple[Path, ...]:
@@ -78,7 +80,7 @@ class Selection:
         return (*self.files, *(f for m in self.modules for f in (*m.features, *m.shapes)))
 
 
-def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...], tuple[str, str] | None]:
+def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...], tuple[str, str] | None, str]:
     """The one owl:Ontology the files declare, what it imports and its vann prefix (read straight from the
     Turtle, cheaply)."""
     ontologies: set[str] = set()
@@ -94,23 +96,25 @@ def _declared(files: Sequence[Path], where: Path) -> tuple[str, tuple[str, ...],
                 ontologies.add(q.subject.value)
             elif q.predicate == _IMPORTS and isinstance(q.object, ox.NamedNode) and q.object.value not in imports:
                 imports.append(q.object.value)
-            elif q.predicate in (_PREFIX, _NAMESPACE) and isinstance(q.object, ox.Literal):
-                vann[q.predicate] = q.object.value
+            elif q.predicate in (_PREFIX, _NAMESPACE, _ISSUED) and isinstance(q.object, ox.Literal):
+                vann[q.predicate] = q.object.value  # a module states these of its ontology alone (guideline shapes)
     if len(ontologies) != 1:
         found = ", ".join(sorted(ontologies)) or "none"
         raise GuidelineError(f"{where}: a module declares exactly one owl:Ontology in its Turtle, found {found}")
-    prefix = (vann[_PREFIX], vann[_NAMESPACE]) if len(vann) == 2 else None
-    return ontologies.pop(), tuple(imports), prefix
+    prefix = (vann[_PREFIX], vann[_NAMESPACE]) if _PREFIX in vann and _NAMESPACE in vann else None
+    return ontologies.pop(), tuple(imports), prefix, vann.get(_ISSUED, "")
 
 
 def _module(path: Path) -> ModuleDir:
     files = tuple(sorted(p for p in path.glob("*.ttl") if p.is_file()))
-    iri, imports, prefix = _declared(files, path)
-    return ModuleDir(path=path, iri=iri, imports=imports, files=files, prefix=prefix)
+    iri, imports, prefix, issued = _declared(files, path)
+    return ModuleDir(path=path, iri=iri, imports=imports, files=files, prefix=prefix, issued=issued)
 
 
 def _modules_under(root: Path) -> list[ModuleDir]:
-    return [_module(d) for d in sorted(root.iterdir()) if d.is_dir() and any(d.glob("*.ttl"))]
+    """The module directories under `root`, oldest first (dcterms:issued, then the directory name)."""
+    found = [_module(d) for d in sorted(root.iterdir()) if d.is_dir() and any(d.glob("*.ttl"))]
+    return sorted(found, key=lambda m: (m.issued, m.path.name))
 
 
 @cache

@@ -365,7 +365,7 @@ class Recommendations:
         add((run, RDF.type, GR.ReasoningRun))
         add((run, RDF.type, PROV.Activity))
         add((run, PROV.used, patient))
-        for info in self.guidelines or [self.guideline]:
+        for info in self.guidelines:  # the versions applied: none for a patient outside every module's scope
             used = URIRef(info.version_iri)
             add((run, PROV.used, used))
             add((used, RDF.type, PROV.Entity))
