@@ -342,8 +342,11 @@ def test_reasoner_test_passes(tmp_path: Path) -> None:
     lines = out.output.splitlines()
     assert lines[0] == "PASS lbp/ok: acute back pain (as of 2026-05-04)"
     assert lines[1] == "WARN lbp/warned: acute back pain (as of 2026-05-04)"
-    assert lines[-2] == "2 cases: 1 passed, 1 warned, 0 failed"
-    assert lines[-1].startswith("guideline https://w3id.org/guideline-reasoner/lbp version ")  # what was tested
+    assert lines[-3] == "2 cases: 1 passed, 1 warned, 0 failed"
+    assert [line.split(" version ")[0] for line in lines[-2:]] == [  # what was tested: every module loaded
+        "guideline https://w3id.org/guideline-reasoner/lbp",
+        "guideline https://w3id.org/guideline-reasoner/ckd",
+    ]
 
 
 def test_reasoner_test_fails_with_expected_actual_and_explanation(tmp_path: Path) -> None:
@@ -354,7 +357,7 @@ def test_reasoner_test_fails_with_expected_actual_and_explanation(tmp_path: Path
     assert "FAIL lbp/wrong: acute back pain" in out.output
     assert "expected: a recommendation matching LBP-IMG-04 applies" in out.output
     assert "LBP-IMG-02 [avoid lbp:LumbarSpineImaging]" in out.output and "because: " in out.output
-    assert out.output.splitlines()[-2] == "2 cases: 1 passed, 0 warned, 1 failed"
+    assert out.output.splitlines()[-3] == "2 cases: 1 passed, 0 warned, 1 failed"
     single = CliRunner().invoke(main, ["test", str(tmp_path / "lbp" / "ok.yaml")])
     assert single.exit_code == 0 and "1 cases: 1 passed" in single.output
 
@@ -370,11 +373,11 @@ def test_reasoner_test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert empty.exit_code == 2 and "holds no test cases" in empty.output
 
 
-def test_reasoner_test_defaults_to_the_checkout_cases() -> None:
+def test_reasoner_test_defaults_to_every_loaded_modules_cases() -> None:
     out = CliRunner().invoke(main, ["test"])
     statuses = [line.split(" ", 1)[0] for line in out.output.splitlines() if line[:4] in ("PASS", "WARN", "FAIL")]
-    cases_dir = Path(__file__).parent / "cases"
-    assert len(statuses) == len(list(cases_dir.rglob("*.yaml")))
+    ontology = Path(__file__).resolve().parent.parent / "ontology"
+    assert len(statuses) == len(list(ontology.glob("*/cases/**/*.yaml")))
     assert out.exit_code == (1 if "FAIL" in statuses else 0)
 
 
