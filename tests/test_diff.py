@@ -71,15 +71,15 @@ def repo(tmp_path: Path) -> Path:
     remove(onto, "lbp/recommendations.ttl", "lbp:LBP-ASSESS-05", "lbp:LBP-ASSESS-05-ev1")
     (onto / "lbp" / "recommendations.ttl").write_text((onto / "lbp" / "recommendations.ttl").read_text() + NEW_REC)
     for file, subject in (("lbp/module.ttl", "<https://w3id.org/guideline-reasoner/lbp>"),):
-        edit(onto, file, subject, r"lbp/2026-11-23>", "lbp/2026-12-01>")
-        edit(onto, file, subject, r'owl:versionInfo\s+"2026-11-23"', 'owl:versionInfo "2026-12-01"')
+        edit(onto, file, subject, r"lbp/2026-12-06>", "lbp/2026-12-07>")
+        edit(onto, file, subject, r'owl:versionInfo\s+"2026-12-06"', 'owl:versionInfo "2026-12-07"')
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qam", "next")
     return repo
 
 
 def test_diff_between_two_git_revisions(repo: Path) -> None:
     result = diff_guidelines("HEAD~1", "HEAD", repo=repo)
-    assert result.old["version_iri"].endswith("/2026-11-23") and result.new["version_iri"].endswith("/2026-12-01")
+    assert result.old["version_iri"].endswith("lbp/2026-12-06") and result.new["version_iri"].endswith("lbp/2026-12-07")
     assert [r.identifier for r in result.added] == ["LBP-TEST-01"]
     assert [r.identifier for r in result.removed] == ["LBP-ASSESS-05"]
     img04 = changes(result, "LBP-IMG-04")
