@@ -45,7 +45,7 @@ from reasoner.synth.cohort import synthetic_patients
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-case.ttl"
 SEED_VALUE = 7
-COHORT_DATE = datetime.date(2026, 12, 31)  # batch figures evaluate the whole cohort as of one date
+COHORT_DATE = datetime.date(2027, 12, 31)  # the whole cohort is evaluated as of one date, after every case's
 
 
 def _percentile(values: list[float], q: float) -> float:

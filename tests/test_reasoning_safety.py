@@ -95,7 +95,7 @@ def test_patients_sharing_an_identifier_are_never_merged(engine: str) -> None:
             for b in nodes[1]:
                 assert (a, OWL.sameAs, b) not in evaluation.facts and (b, OWL.sameAs, a) not in evaluation.facts
     # one evaluation date after both synthetic assessments (all of 2026): evaluated together, and no fact after it
-    options = {"as_of": date(2026, 12, 31), "engine": engine, "include_drafts": True, "jurisdiction": "both"}
+    options = {"as_of": date(2027, 12, 31), "engine": engine, "include_drafts": True, "jurisdiction": "both"}
     assert [_ids(r) for r in _results(patients, **options)] == [
         _ids(r) for p in patients for r in _results([p], **options)
     ]
@@ -160,6 +160,9 @@ def test_absent_unknown_and_present_red_flags_give_three_different_outputs(compl
     results = [_ids(r) for r in _results(patients)]
     for index, field in enumerate(FIELDS):
         present, absent, unknown = results[3 * index : 3 * index + 3]
+        if field.endswith("#MRContraindication"):  # it changes advice only where an MRI is indicated, not here
+            assert unknown != absent == present, field  # (tests/test_safety_properties.py covers it with an MRI)
+            continue
         assert len({present, absent, unknown}) == 3, field
         assert str(field) in unknown[2] and str(field) not in absent[2] and str(field) not in present[2]
 

@@ -23,7 +23,8 @@ from reasoner.namespaces import GR, RDF, XSD
 
 __all__ = ["BIRTH_JITTER_DAYS", "SHIFT_DAYS", "Synthetic", "variant"]
 
-#: Every date of a patient moves by up to this many days, earlier or later.
+#: Every date of a patient moves back by up to this many days (never later: a cohort is evaluated as of a date after
+#: every case's own, and a fact dated after the evaluation is refused).
 SHIFT_DAYS = 730
 #: The birth date moves by up to this many days more, keeping the whole-years age at the assessment.
 BIRTH_JITTER_DAYS = 60
@@ -48,7 +49,7 @@ def variant(case: Case, rng: random.Random, iri: str, *, red_flags: frozenset[st
     """The case's patient as `iri`, with every date moved by one random shift; with `unknown`, one red-flag
     finding documented absent (a class of `red_flags`), if there is one, is dropped."""
     source = skolemize(case.patient)
-    shift = timedelta(days=rng.randint(-SHIFT_DAYS, SHIFT_DAYS))
+    shift = timedelta(days=rng.randint(-SHIFT_DAYS, 0))
     names = _fresh_iris(source, iri)
     graph = Graph()
     for s, p, o in source.graph:
