@@ -86,7 +86,8 @@ def test_recommend_command_reads_a_bundle() -> None:
 
 def test_each_fact_keeps_its_fhir_resource_and_the_provenance_shows_it(fhir_result: reasoner.Recommendations) -> None:
     mri = fhir_result.by_identifier()["LBP-IMG-04"]
-    assert [f.source for f in mri.because] == ["https://example.org/fhir/Condition/weakness-day21"]
+    # the weakness, read from its Condition; then MR safety, undocumented: an implied unknown no resource gave
+    assert [f.source for f in mri.because] == ["https://example.org/fhir/Condition/weakness-day21", None]
     assert mri.to_json()["because"][0]["source"] == "https://example.org/fhir/Condition/weakness-day21"
     graph = fhir_result.to_graph()
     record = URIRef(mri.because[0].iri)

@@ -134,7 +134,7 @@ def test_every_derived_graph_round_trips_to_identical_stored_literals(stored: tu
         for patient in patients:
             name = derived_graph_of({str(g.value) for g in opened.oxigraph.named_graphs()}, patient)
             quads = _stored_quads(opened.oxigraph, name)
-            assert len(quads) > 10, patient
+            assert len(quads) > 5, patient  # the run, its guideline version, the derived facts
             derived = Graph()
             for q in quads:
                 derived.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))

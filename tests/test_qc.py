@@ -221,7 +221,7 @@ def test_a_syntax_error_in_a_query_is_a_finding_not_a_traceback(copy: Path, one_
     where = lines.index("WHERE {")
     lines[where] = "WHERE { )"
     rule.write_text("\n".join(lines))
-    (copy / "lbp" / "research").mkdir()
+    (copy / "lbp" / "research").mkdir(exist_ok=True)
     (copy / "lbp" / "research" / "by-age.rq").write_text("# Research.\nSELECT ?p WHERE { ?p ?q }\n")
     out = CliRunner().invoke(main, ["check", str(copy), "--cases", str(one_case), "--format", "json"])
     assert out.exit_code == 1 and isinstance(out.exception, SystemExit), out.output

@@ -498,7 +498,7 @@ class _Run:
                 message = _clash_message(cls, other, self.locator)
                 out.append(self.finding("inconsistent-guideline", "ERROR", individual, RDF.type, cls, message, _FIX))
         cases_dirs = [cases] if cases is not None else [m.cases for m in selection.modules if m.cases.is_dir()]
-        if not cases_dirs:
+        if not cases_dirs or any(f.check == "inconsistent-guideline" for f in out):  # cannot be compiled
             return out, 0
         found, count = self.patients(gl, cases_dirs, disjoint, engine)
         return out + found, count
@@ -686,7 +686,7 @@ class _Locator:
     files, each named by its own IRI (qc:rule/<file>)."""
 
     def __init__(self, selection: Selection | None, roots: Iterable[Path]) -> None:
-        # Files are named from the directory holding their module (ontology/lbp/recommendations.ttl), the core
+        # Files are named from the directory holding their module (ontology/<module>/recommendations.ttl), the core
         # from the directory holding its tree (ontology/core.ttl), the core queries from queries/'s parent.
         # A module of a guideline tree is named from the tree's parent, as the core is.
         modules = [m.path.resolve() for m in selection.modules] if selection is not None else []
