@@ -55,8 +55,12 @@ class Cohort:
 
 
 def _states(path: Path, patients: list[str], version: str) -> dict[str, State]:
-    def graph(store: ox.Store, name: str) -> frozenset[str]:
-        return frozenset(str(q.triple) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+    def graph(store: ox.Store, name: str) -> frozenset[str]:  # "": a patient not stored (yet)
+        return (
+            frozenset(str(q.triple) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+            if name
+            else frozenset()
+        )
 
     with open_store(path, read_only=True) as opened:
         store = opened.oxigraph
