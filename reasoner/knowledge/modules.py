@@ -161,8 +161,6 @@ def select(paths: Iterable[Path | str] = ()) -> Selection:
             core = own_core or core
             chosen += [m for m in found if m.path not in {c.path for c in chosen}]
     known = {m.iri: m for m in (*shipped, *chosen)}  # a given module shadows a bundled one of the same IRI
-    for m in chosen:
-        known[m.iri] = m
     ordered: list[ModuleDir] = []
 
     def visit(module: ModuleDir, trail: tuple[str, ...]) -> None:
