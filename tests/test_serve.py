@@ -432,6 +432,31 @@ def test_hung_crashed_and_abandoned_workers_are_replaced_and_none_outlives_the_s
     assert not [pid for pid in seen if alive(pid)]
 
 
+def test_a_worker_that_cannot_start_is_retried_until_the_pool_is_whole_again(store: Path, tmp_path: Path) -> None:
+    """Regression: a replacement that failed to start (on a loaded CI machine, a thread could not be created) was
+    given up for good, and the server went on one worker short."""
+    own = shutil.copytree(store, tmp_path / "db")
+    away = tmp_path / "away"
+    server = serving(own, timeout=TIMEOUT, workers=1, quick_timeout=0.5)
+    with server:
+        pool = server.app.parts[0].pool
+        _wait_until(lambda: all(pool._idle.values()), 30)
+        victim = pool._idle["general"][0]
+        own.rename(away)  # no replacement can open the store now
+        victim.process.kill()
+        status, _, body = request(
+            server, "POST", "/sparql", PATIENTS.encode(), {"Content-Type": "application/sparql-query"}
+        )
+        assert status in (200, 500), body  # the reserved worker answered, or the dead one was found dead
+        _wait_until(lambda: victim not in pool._live, 10)
+        time.sleep(1.5)  # a first attempt, and a retry, fail while the store is away
+        assert len(pool._live) == 1
+        away.rename(own)
+        _wait_until(lambda: len(pool._live) == 2, 60)
+        assert len(pool._live) == 2
+        assert get(server, PATIENTS)[0] == 200
+
+
 def _wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
     """Poll `condition` until it holds or `seconds` pass; the caller then asserts what it needs."""
     deadline = time.monotonic() + seconds

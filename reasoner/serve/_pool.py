@@ -41,6 +41,7 @@ _GENERAL, _QUICK = "general", "quick"
 _NICE = {_GENERAL: 10, _QUICK: 0}
 _REMEMBERED = 4096  # queries remembered as long, and as short
 _START_TIMEOUT = 60.0
+_RETRY_FIRST, _RETRY_MAX = 0.5, 30.0  # seconds between attempts to replace a worker
 
 
 @dataclass(frozen=True)
@@ -239,12 +240,22 @@ class WorkerPool:
         spawner.start()
 
     def _respawn(self, lane: str) -> None:
+        """Start a worker for `lane`, retrying with a growing pause until one is ready or the pool closes: a start
+        can fail for a passing reason (no memory or threads to spare on a loaded machine), and a pool that gave up
+        would serve with one worker fewer for good."""
         try:
-            worker = self._start(lane)
-            self._ready(worker)
-        except ReasonerError as exc:
-            print(f"reasoner serve: cannot replace a worker: {exc}", file=sys.stderr)
-            return
+            pause = _RETRY_FIRST
+            while True:
+                try:
+                    worker = self._start(lane)
+                    self._ready(worker)
+                    break
+                except (ReasonerError, OSError) as exc:  # OSError: no process could be started
+                    print(f"reasoner serve: cannot replace a worker: {exc}; retrying in {pause:g} s", file=sys.stderr)
+                with self._cond:
+                    if self._closed or self._cond.wait_for(lambda: self._closed, pause):
+                        return
+                pause = min(pause * 2, _RETRY_MAX)
         finally:
             with self._cond:
                 self._spawners.discard(threading.current_thread())
