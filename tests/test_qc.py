@@ -250,6 +250,14 @@ def test_a_wrongly_typed_value_is_a_finding_not_a_traceback(copy: Path, one_case
     assert "72 hours" in found(report, "guideline-loads", f"<{report.guideline['iri']}>").message
 
 
+def test_recommend_refuses_a_wrongly_typed_value_naming_it(copy: Path) -> None:
+    """Regression: `reasoner recommend` ended in a ValueError traceback on gr:withinHours "72 hours"."""
+    edit(copy, "lbp/recommendations.ttl", "lbp:LBP-IMG-04", r"gr:withinHours\s+48", 'gr:withinHours "72 hours"')
+    done = CliRunner().invoke(main, ["recommend", "--guideline", str(copy / "lbp")])
+    assert done.exit_code == 3 and not isinstance(done.exception, ValueError), done.output
+    assert "LBP-IMG-04" in done.output and "'72 hours'" in done.output and "whole number" in done.output
+
+
 EXTRA = """@prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix gr: <https://w3id.org/guideline-reasoner/core#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .

@@ -279,7 +279,7 @@ class Guideline:
 
     def rank(self, node: Node | None) -> int:
         value = self.graph.value(node, GR.rank) if node is not None else None
-        return int(str(value)) if value is not None else 0
+        return _integer(node, GR.rank, value) if node is not None and value is not None else 0
 
     def evidence_summary(self, node: URIRef) -> tuple[str, list[SourceSpec]] | None:
         """What the evidence says of a drug or therapy: its own summary, else its nearest class's."""
@@ -324,7 +324,7 @@ class Guideline:
         order = g.value(node, GR.order)
         return Evidence(
             iri=str(node),
-            order=int(str(order)) if order is not None else 99,
+            order=_integer(node, GR.order, order) if order is not None else 99,
             source=self.sources[str(source)],
             statement=str(g.value(node, GR.statement) or ""),
             strength=self.label(strength) if strength is not None else None,
@@ -364,7 +364,7 @@ class Guideline:
             target=str(target),
             urgency=self.notation(urgency) if urgency is not None else None,
             urgency_rank=self.rank(urgency),
-            within_hours=int(str(within)) if within is not None else None,
+            within_hours=_integer(node, GR.withinHours, within) if within is not None else None,
             timing=_opt(g.value(node, GR.timing)),
             condition=_opt(g.value(node, GR.condition)),
             rationale=_opt(g.value(node, GR.rationale)),
@@ -378,6 +378,14 @@ class Guideline:
             project_defined=tuple(sorted(str(p) for p in g.objects(node, GR.projectDefined))),
             module=modules[0],
         )
+
+
+def _integer(node: Node, prop: URIRef, value: Node) -> int:
+    """`value` as a whole number, else an error naming the entity, the property and what was expected."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise GuidelineError(f"{node} has {prop} {str(value)!r}; expected a whole number (xsd:integer)") from None
 
 
 def _opt(value: object) -> str | None:
