@@ -114,13 +114,14 @@ class _Plan:
         group: dict[str, Any] = {
             "resourceType": "RequestGroup",
             "identifier": [{"system": _IRI, "value": self.run}],
-            "instantiatesUri": [g.version_iri for g in result.guidelines],
             "status": "draft",
             "intent": "proposal",
             "subject": self.subject,
             "authoredOn": self.recorded,
             "note": [{"text": result.headline}],
         }
+        if result.guidelines:  # none for a patient in no module's scope (FHIR has no empty lists)
+            group["instantiatesUri"] = [g.version_iri for g in result.guidelines]
         if result.missing:
             names = ", ".join(m.label for m in result.missing)
             group["note"].append({"text": f"Not documented (unknown, not absent): {names}."})
