@@ -242,6 +242,21 @@ def test_a_patient_in_no_scope_gets_an_empty_plan_that_is_still_valid(gl: Guidel
     assert {type(e.resource) for e in bundle.entry or []} == {RequestGroup, Patient}
 
 
+def test_missing_red_flags_and_conflicts_are_notes_and_blocked_advice_is_no_action(gl: Guideline) -> None:
+    case = load_case(
+        ROOT / "tests" / "cases" / "ckd-with-lbp" / "lbp-ckd-g3a-lisinopril-nsaid-conflict.yaml", guideline=gl
+    )
+    result = recommend(case.patient, as_of=case.as_of, guideline=gl, include_drafts=case.include_drafts)
+    assert result.conflicts and result.suppressed
+    [group] = _of(Bundle.model_validate(fhir_plan(result, gl, recorded=RECORDED)), RequestGroup)
+    notes = [n.text for n in group.note]
+    for conflict in result.conflicts:
+        assert any(conflict.first.identifier in n and conflict.second.identifier in n for n in notes)
+    for missing in result.missing:
+        assert any(missing.label in n for n in notes), "unknown is not absent: the plan says what is undocumented"
+    assert not {s.identifier for s in result.suppressed} & {a.id for a in group.action or []}
+
+
 def test_the_same_run_gives_the_same_bundle(gl: Guideline) -> None:
     result = _evaluate("seed", gl)
     assert fhir_plan(result, gl, recorded=RECORDED) == fhir_plan(_evaluate("seed", gl), gl, recorded=RECORDED)

@@ -27,7 +27,7 @@ from rdflib import Literal, URIRef
 
 from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import DCTERMS, GR, RDF, SKOS
-from reasoner.output.report import grade_text, resource_name
+from reasoner.output.report import conflict_text, grade_text, resource_name
 from reasoner.output.result import SOFTWARE, AppliedRecommendation, Fact, Recommendations
 
 __all__ = ["fhir_plan", "priority", "service_request", "target_codes"]
@@ -125,6 +125,7 @@ class _Plan:
         if result.missing:
             names = ", ".join(m.label for m in result.missing)
             group["note"].append({"text": f"Not documented (unknown, not absent): {names}."})
+        group["note"] += [{"text": conflict_text(c)} for c in result.conflicts]  # an unresolved one: both given
         group_url = self.url("plan")
         actions = [self._action(rec, group_url) for rec in result.recommendations]
         if actions:
