@@ -40,6 +40,7 @@ from reasoner.errors import (
 from reasoner.input.load import load
 from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.knowledge.modules import ENVIRONMENT, select
+from reasoner.output.fhir_plan import fhir_plan
 from reasoner.output.report import AUDIENCES
 from reasoner.pipeline import JURISDICTIONS, recommend
 from reasoner.rdf import limits
@@ -134,10 +135,11 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "json", "ttl", "jsonld"]),
+    type=click.Choice(["md", "html", "json", "ttl", "jsonld", "fhir"]),
     default="md",
     show_default=True,
-    help="Output format (html: one self-contained page with a picture of each recommendation's provenance).",
+    help="Output format (html: one self-contained page with a picture of each recommendation's provenance; fhir: "
+    "the plan as a FHIR R4 Bundle with a RequestGroup, the requests it proposes and their Provenance).",
 )
 @click.option(
     "--audience",
@@ -184,6 +186,7 @@ def recommend_command(
       reasoner recommend patient.ttl --as-of 2026-04-01 --format ttl
       reasoner recommend patient.ttl --jurisdiction UK
       reasoner recommend examples/seed-case.fhir.json --format html > report.html
+      reasoner recommend examples/seed-case.fhir.json --format fhir > plan.fhir.json
       reasoner recommend patient.fhir.json --audience patient
       reasoner recommend patient.ttl --guideline my-module/ --guideline another-module/
     """
@@ -204,6 +207,8 @@ def recommend_command(
         _fail(exc)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "fhir":
+        click.echo(json.dumps(fhir_plan(result, gl), indent=2, ensure_ascii=False))
     elif fmt in ("ttl", "jsonld"):
         click.echo(serialize(result.to_graph(), "turtle" if fmt == "ttl" else "json-ld"), nl=False)
     elif fmt == "html":

@@ -22,9 +22,11 @@ __all__ = [
     "conflict_text",
     "fact_text",
     "footer_text",
+    "grade_text",
     "markdown",
     "patient_headline",
     "patient_sections",
+    "resource_name",
     "unmapped_text",
     "when_for_patients",
 ]
@@ -77,17 +79,27 @@ class References:
         return self.citations[iri] + (f" {link}" if link else "") + (f" ({note})" if note else "")
 
 
+def resource_name(iri: str) -> str | None:
+    """The FHIR resource an input IRI names, as Type/id (the reader keeps a resource's fullUrl, or an IRI ending in
+    Type/id when it has none); None when the IRI names no resource that way."""
+    match = re.search(r"([A-Z][A-Za-z]+/[^/]+)$", iri)
+    return match.group(1) if match else None
+
+
 def fact_text(fact: Fact) -> str:
     """A patient fact's label, with the input resource it was read from (a FHIR resource as Type/id)."""
     if not fact.source:
         return fact.label
-    match = re.search(r"([A-Z][A-Za-z]+/[^/]+)$", fact.source)
-    return f"{fact.label} [from {match.group(1) if match else fact.source}]"
+    return f"{fact.label} [from {resource_name(fact.source) or fact.source}]"
+
+
+def grade_text(strength: str | None, quality: str | None, rating: str | None) -> str:
+    """A grade as its source gave it: strength, quality and rating, or "ungraded"."""
+    return "; ".join(p for p in (strength, quality, rating) if p) or "ungraded"
 
 
 def _grade(rec: AppliedRecommendation) -> str:
-    parts = [p for p in (rec.strength, rec.quality, rec.rating) if p]
-    return "; ".join(parts) if parts else "ungraded"
+    return grade_text(rec.strength, rec.quality, rec.rating)
 
 
 def draft_mark(rec: AppliedRecommendation) -> str:

@@ -27,6 +27,7 @@ from reasoner.errors import InputError
 from reasoner.input.fhir import map_code, read_bundle
 from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.namespaces import GR, RDF
+from reasoner.output.fhir_plan import service_request, target_codes
 from reasoner.output.report import References, fact_text
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import recommend
@@ -129,7 +130,11 @@ class CdsHooks:
     def _patient_view(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         result = self._evaluate(request)
         instance = request["hookInstance"]
-        cards = [_recommendation_card(r, instance, _patient_id(request)) for r in result.recommendations if r.urgency]
+        cards = [
+            _recommendation_card(r, instance, _patient_id(request), target_codes(self.guideline, r))
+            for r in result.recommendations
+            if r.urgency
+        ]
         if result.missing:
             names = ", ".join(m.label for m in result.missing)
             cards.append(
@@ -243,7 +248,9 @@ def _card(instance: str, key: str, summary: str, indicator: str, detail: str, so
     }
 
 
-def _recommendation_card(rec: AppliedRecommendation, instance: str, patient_id: str | None) -> dict[str, Any]:
+def _recommendation_card(
+    rec: AppliedRecommendation, instance: str, patient_id: str | None, codes: list[dict[str, str]]
+) -> dict[str, Any]:
     urgency = rec.urgency or "routine"
     card = _card(
         instance,
@@ -254,16 +261,8 @@ def _recommendation_card(rec: AppliedRecommendation, instance: str, patient_id: 
         _source(rec),
     )
     if rec.kind in ("order", "refer"):
-        coding = [{"system": s, "code": c} for s, c in (code.split("|", 1) for code in rec.target.codes)]
-        request: dict[str, Any] = {
-            "resourceType": "ServiceRequest",
-            "status": "draft",
-            "intent": "proposal",
-            "priority": "stat" if urgency == "emergency" else "urgent" if urgency == "urgent" else "routine",
-            "code": {"text": rec.target.label, **({"coding": coding} if coding else {})},
-        }
-        if patient_id:
-            request["subject"] = {"reference": f"Patient/{patient_id}"}
+        subject = {"reference": f"Patient/{patient_id}"} if patient_id else None
+        request = service_request(rec, codes, subject=subject)
         card["suggestions"] = [
             {
                 "label": f"{'Order' if rec.kind == 'order' else 'Refer for'} {rec.target.label}",
