@@ -1,10 +1,13 @@
-"""CDS Hooks 2.0 over real HTTP on 127.0.0.1: discovery, patient-view on the seed Bundle, order-select on draft
-imaging orders, the error statuses; every malformed call answered 400, the EHR's JWT checked (signature, aud, exp,
-iss, jti replay), a full queue answered 503 with Retry-After."""
+"""CDS Hooks 2.0 over real HTTP on 127.0.0.1: discovery and its prefetch templates, patient-view on the seed Bundle,
+order-select on draft imaging orders, feedback, the error statuses; a prefetch that is incomplete or about another
+patient answered 412 with no card, a patient outside every guideline's scope no card, every malformed call 400, the
+EHR's JWT checked (signature, aud, exp, iss, jti replay), a full queue answered 503 with Retry-After."""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +67,7 @@ def _prefetch_by_type(bundle: dict[str, Any]) -> dict[str, Any]:
         "Condition": "conditions",
         "Observation": "observations",
         "Procedure": "procedures",
+        "AllergyIntolerance": "allergies",
         "MedicationStatement": "medicationStatements",
         "MedicationRequest": "medicationRequests",
     }
@@ -114,10 +118,26 @@ def _no_red_flags_patient() -> dict[str, Any]:
                 "code": {"coding": [{"system": LBP, "code": name}]},
             }
         )
-    return {
-        "patient": patient,
-        "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": c} for c in conditions]},
-    }
+    return _full(
+        patient=patient,
+        conditions={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": c} for c in conditions]},
+    )
+
+
+KEYS = (
+    "patient",
+    "conditions",
+    "observations",
+    "procedures",
+    "allergies",
+    "medicationRequests",
+    "medicationStatements",
+)
+
+
+def _full(**given: Any) -> dict[str, Any]:
+    """A whole prefetch: every template key, null (CDS Hooks 2.0: a search that matched nothing) unless given."""
+    return {key: given.get(key) for key in KEYS}
 
 
 def test_discovery_lists_the_services_with_prefetch_templates(base: str) -> None:
@@ -185,7 +205,7 @@ def test_order_select_supports_an_indicated_mri_and_questions_an_unneeded_one(ba
     assert action == {
         "type": "delete",
         "description": "Remove ServiceRequest/draft-mri",
-        "resourceId": ["ServiceRequest/draft-mri"],
+        "resourceId": "ServiceRequest/draft-mri",
     }
 
 
@@ -203,6 +223,12 @@ def test_order_select_supports_an_indicated_mri_and_questions_an_unneeded_one(ba
         (
             "/cds-services/guideline-reasoner-patient-view",
             {"hook": "patient-view", "hookInstance": "x", "context": {}},
+            400,
+            "context.patientId must be a non-empty string",
+        ),
+        (
+            "/cds-services/guideline-reasoner-patient-view",
+            {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"}},
             412,
             "prefetch data is required",
         ),
@@ -211,8 +237,8 @@ def test_order_select_supports_an_indicated_mri_and_questions_an_unneeded_one(ba
             {
                 "hook": "patient-view",
                 "hookInstance": "x",
-                "context": {},
-                "prefetch": {"patient": {"resourceType": "Patient", "id": "p", "birthDate": "yesterday"}},
+                "context": {"patientId": "p"},
+                "prefetch": _full(patient={"resourceType": "Patient", "id": "p", "birthDate": "yesterday"}),
             },
             400,
             "the Patient cannot be read: birthDate",
@@ -279,8 +305,29 @@ def _malformed() -> dict[str, tuple[str, Any]]:
         "entry of numbers": (PATIENT_VIEW, {**_CALL, "prefetch": conditions([5])}),
         "resource a list": (PATIENT_VIEW, {**_CALL, "prefetch": conditions([{"resource": []}])}),
         "two patients": (PATIENT_VIEW, {**_CALL, "prefetch": {"a": _PATIENT, "b": {**_PATIENT, "id": "q"}}}),
-        "no patient": (PATIENT_VIEW, {**_CALL, "prefetch": {"conditions": {"resourceType": "Bundle", "entry": []}}}),
-        "birthDate a number": (PATIENT_VIEW, {**_CALL, "prefetch": {"patient": {**_PATIENT, "birthDate": 5}}}),
+        "a key no template has": (PATIENT_VIEW, {**_CALL, "prefetch": {**_full(patient=_PATIENT), "labs": None}}),
+        "a search answered by a Patient": (
+            PATIENT_VIEW,
+            {**_CALL, "prefetch": _full(patient=_PATIENT, conditions=_PATIENT)},
+        ),
+        "a Patient in a search": (
+            PATIENT_VIEW,
+            {
+                **_CALL,
+                "prefetch": _full(
+                    patient=_PATIENT, conditions={"resourceType": "Bundle", "entry": [{"resource": _PATIENT}]}
+                ),
+            },
+        ),
+        "link a string": (
+            PATIENT_VIEW,
+            {**_CALL, "prefetch": _full(patient=_PATIENT, conditions={"resourceType": "Bundle", "link": "next"})},
+        ),
+        "total a string": (
+            PATIENT_VIEW,
+            {**_CALL, "prefetch": _full(patient=_PATIENT, conditions={"resourceType": "Bundle", "total": "3"})},
+        ),
+        "birthDate a number": (PATIENT_VIEW, {**_CALL, "prefetch": _full(patient={**_PATIENT, "birthDate": 5})}),
         "fhirServer a number": (PATIENT_VIEW, {**_CALL, "fhirServer": 5, "prefetch": {"patient": _PATIENT}}),
         "draftOrders a list": (
             ORDER_SELECT,
@@ -322,7 +369,7 @@ def test_one_unreadable_resource_is_listed_and_never_assumed_absent(base: str, c
     and reads the rest): the call is answered, and no card rests on the missing condition."""
     condition = {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p"}, "code": code}
     bundle = {"resourceType": "Bundle", "entry": [{"resource": condition}]}
-    status, answer = _post(base + PATIENT_VIEW, {**_CALL, "prefetch": {"patient": _PATIENT, "conditions": bundle}})
+    status, answer = _post(base + PATIENT_VIEW, {**_CALL, "prefetch": _full(patient=_PATIENT, conditions=bundle)})
     assert status == 200 and answer["cards"] == [], answer
 
 
