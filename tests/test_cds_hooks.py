@@ -363,25 +363,39 @@ def test_an_incomplete_prefetch_gets_412_naming_what_was_not_read(base: str, nam
     assert f"{key}: " in answer["error"], answer["error"]
 
 
-def test_a_patient_outside_every_guideline_gets_no_card(base: str) -> None:
+def test_a_warning_among_a_searchs_outcomes_and_a_null_search_leave_the_prefetch_whole(base: str) -> None:
+    """A warning (not an error) in a search's outcome entry is no failure, and null is CDS Hooks 2.0's answer for a
+    search that matched nothing: the cards are those of the whole record."""
+    prefetch = _prefetch_by_type(json.loads(FHIR_SEED.read_text()))
+    status, whole = _post(base + PATIENT_VIEW, _hook("patient-view", "seed-v02", prefetch))
+    warning = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "informational"}]}
+    outcome = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": warning, "search": {"mode": "outcome"}}],
+    }
+    changed = {**prefetch, "allergies": outcome}
+    assert prefetch["allergies"]["entry"] == []
+    status_changed, answer = _post(
+        base + PATIENT_VIEW, _hook("patient-view", "seed-v02", {**changed, "allergies": None})
+    )
+    assert status == status_changed == 200 and answer == whole
+    status_changed, answer = _post(base + PATIENT_VIEW, _hook("patient-view", "seed-v02", changed))
+    assert status_changed == 200 and answer == whole
+
+
+def test_a_patient_outside_every_guideline_gets_no_card(base: str, tmp_path: Path) -> None:
     """The seed record without its low back pain diagnosis: red flags and medications, but no module applies."""
     record = json.loads(FHIR_SEED.read_text())
     record["entry"] = [e for e in record["entry"] if e["resource"].get("id") != "sciatica"]
-    assert reasoner.recommend(_write(record), as_of=AS_OF).guidelines == []
+    (tmp_path / "record.fhir.json").write_text(json.dumps(record))
+    assert reasoner.recommend(tmp_path / "record.fhir.json", as_of=AS_OF).guidelines == []
     for path, hook, extra in (
         (PATIENT_VIEW, "patient-view", {}),
         (ORDER_SELECT, "order-select", {"draftOrders": {"resourceType": "Bundle", "entry": [{"resource": MRI_ORDER}]}}),
     ):
         status, answer = _post(base + path, _hook(hook, "seed-v02", _prefetch_by_type(record), **extra))
         assert status == 200 and answer == {"cards": []}, answer
-
-
-def _write(record: dict[str, Any]) -> Path:
-    import tempfile
-
-    path = Path(tempfile.mkdtemp()) / "record.fhir.json"
-    path.write_text(json.dumps(record))
-    return path
 
 
 FEEDBACK = PATIENT_VIEW + "/feedback"
