@@ -1,11 +1,16 @@
 """The CDS Hooks services (reasoner.serve.cds_hooks) on the server: discovery at GET /cds-services, calls at
-POST /cds-services/{id}, each answered by a worker process (reasoner.serve._worker, kind HOOKS) under the time and
-memory limits and a bounded queue (503 with Retry-After when it is full), and each call authorised as CDS Hooks 2.0
-says, by the EHR's signed JWT (reasoner.serve._jwt), unless the server runs with no authorisation.
+POST /cds-services/{id} and feedback at POST /cds-services/{id}/feedback, each answered by a worker process
+(reasoner.serve._worker, kind HOOKS) under the time and memory limits and a bounded queue (503 with Retry-After when
+it is full), and each call and feedback authorised as CDS Hooks 2.0 says, by the EHR's signed JWT
+(reasoner.serve._jwt), unless the server runs with no authorisation. Feedback is kept nowhere but the
+"reasoner.serve.feedback" logger: one JSON line per entry, without the clinician's free-text comment
+(reasoner.serve._feedback).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +25,8 @@ from reasoner.serve._pool import PoolSettings, WorkerPool
 from reasoner.serve._worker import HOOKS, HookAnswer, HookCall, Refusal
 
 __all__ = ["HookOptions", "Hooks"]
+
+_FEEDBACK = logging.getLogger("reasoner.serve.feedback")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class Hooks:
         return [
             Route("/cds-services", self.discovery, methods=["GET"]),
             Route("/cds-services/{service}", self.call, methods=["POST"]),
+            Route("/cds-services/{service}/feedback", self.feedback, methods=["POST"]),
         ]
 
     def close(self) -> None:
@@ -55,6 +63,12 @@ class Hooks:
         return await self._answer(request, HookCall(None))
 
     async def call(self, request: Request) -> Response:
+        return await self._posted(request, feedback=False)
+
+    async def feedback(self, request: Request) -> Response:
+        return await self._posted(request, feedback=True)
+
+    async def _posted(self, request: Request, *, feedback: bool) -> Response:
         if self.options.authorisation is not None:
             try:
                 self.options.authorisation.check(request.headers.get("authorization"), str(request.url))
@@ -62,7 +76,8 @@ class Hooks:
                 return JSONResponse({"error": str(exc)}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             return JSONResponse({"error": "send the hook request as application/json"}, 415)
-        return await self._answer(request, HookCall(request.path_params["service"], await request.body()))
+        call = HookCall(request.path_params["service"], await request.body(), feedback)
+        return await self._answer(request, call)
 
     async def _answer(self, request: Request, call: HookCall) -> Response:
         outcome = await run_in_pool(self.pool, self.limiter, call, request)
@@ -72,4 +87,6 @@ class Hooks:
             headers = {"Retry-After": "5"} if outcome.status == 503 else None
             return JSONResponse({"error": outcome.message}, outcome.status, headers)
         assert isinstance(outcome, HookAnswer)
+        for record in outcome.log:
+            _FEEDBACK.info(json.dumps(record))
         return JSONResponse(outcome.body, outcome.status)

@@ -66,18 +66,21 @@ class Job:
 
 @dataclass(frozen=True)
 class HookCall:
-    """One CDS Hooks request: the service id (None for discovery) and the request body."""
+    """One CDS Hooks request: the service id (None for discovery), the request body, and whether it is the
+    service's feedback."""
 
     service: str | None
     body: bytes = b""
+    feedback: bool = False
 
 
 @dataclass(frozen=True)
 class HookAnswer:
-    """A CDS Hooks answer: the HTTP status and the JSON body."""
+    """A CDS Hooks answer: the HTTP status, the JSON body, and the records the server logs (feedback)."""
 
     status: int
     body: dict[str, Any]
+    log: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,9 @@ def _hook_answerer(jurisdiction: str, as_of: str | None) -> Any:
     def answer(call: HookCall) -> HookAnswer:
         if call.service is None:
             return HookAnswer(200, hooks.discovery())
+        if call.feedback:
+            status, body, records = hooks.feedback(call.service, call.body)
+            return HookAnswer(status, body, tuple(records))
         status, body = hooks.answer(call.service, call.body)
         return HookAnswer(status, body)
 

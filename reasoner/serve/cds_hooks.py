@@ -1,15 +1,17 @@
 """CDS Hooks 2.0: a discovery endpoint and a `patient-view` service that evaluates the prefetched FHIR resources
 and answers with cards, plus an `order-select` service that checks draft imaging orders against the
 recommendations. `CdsHooks.answer` answers one service call (service id, request body) with an HTTP status and a
-JSON body; reasoner.serve runs it in a worker process (reasoner.serve._hooks). A malformed request is answered 400
-(or 412 without prefetch), never 500: the request is checked against the shapes CDS Hooks 2.0 and FHIR give it
-before anything reads it.
+JSON body, and `CdsHooks.feedback` one feedback call; reasoner.serve runs them in a worker process
+(reasoner.serve._hooks). A malformed request is answered 400, never 500: the request is checked against the shapes
+CDS Hooks 2.0 and FHIR give it before anything reads it (reasoner.serve._hook_request). A prefetch that is not the
+whole of what the templates ask, about the patient in context, is answered 412 with no card
+(reasoner.serve._prefetch). A patient outside every loaded guideline's scope gets no card.
 
 Cards: one per recommendation with an urgency (emergency and urgent are critical, now and soon a warning,
 routine info), one warning naming undocumented red flags, and one info card with the rest of the plan. Each has a
 summary under 140 characters, markdown detail with the why (patient facts with their FHIR resources, inferred
 classes, rationale, grade), the primary source as label and link, and for orders and referrals a suggestion that
-creates the ServiceRequest.
+creates the ServiceRequest for the patient in context (its subject).
 """
 
 from __future__ import annotations
@@ -31,28 +33,15 @@ from reasoner.output.fhir_plan import service_request, target_codes
 from reasoner.output.report import References, fact_text
 from reasoner.output.result import AppliedRecommendation, Recommendations
 from reasoner.pipeline import recommend
-from reasoner.rdf.limits import ReadError, read_json
+from reasoner.serve._feedback import read_feedback
+from reasoner.serve._hook_request import HookError, check_request, read_body
+from reasoner.serve._prefetch import prefetched_bundle, templates
 
 __all__ = ["CdsHooks"]
 
 SUMMARY_LIMIT = 140
 _INDICATOR = {"emergency": "critical", "urgent": "critical", "now": "warning", "soon": "warning", "routine": "info"}
-_PREFETCH = {
-    "patient": "Patient/{{context.patientId}}",
-    "conditions": "Condition?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
-    "allergies": "AllergyIntolerance?patient={{context.patientId}}",
-    "procedures": "Procedure?patient={{context.patientId}}",
-    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
-    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
-}
 _NAMESPACE = uuid.UUID("0b6f6c52-8f0e-4a44-9a53-5c1f3e3c2b10")  # card and suggestion uuids are uuid5 under it
-
-
-class _HookError(Exception):
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class CdsHooks:
@@ -65,6 +54,8 @@ class CdsHooks:
         self.guideline = guideline or load_guideline()
         self.jurisdiction, self.as_of = jurisdiction, as_of
         title = self.guideline.title
+        self.templates = templates(self.guideline)
+        prefetch = {t.key: t.query for t in self.templates}
         self.services: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], list[dict[str, Any]]]]] = {
             "guideline-reasoner-patient-view": (
                 {
@@ -72,7 +63,7 @@ class CdsHooks:
                     "title": f"{title}: cited recommendations",
                     "description": f"Evaluates the patient against the {title} guideline and shows what to do, "
                     "how urgently and why.",
-                    "prefetch": _PREFETCH,
+                    "prefetch": prefetch,
                 },
                 self._patient_view,
             ),
@@ -82,7 +73,7 @@ class CdsHooks:
                     "title": f"{title}: imaging order check",
                     "description": "Checks draft imaging orders against the guideline's imaging recommendations "
                     "for this patient.",
-                    "prefetch": _PREFETCH,
+                    "prefetch": prefetch,
                 },
                 self._order_select,
             ),
@@ -94,44 +85,59 @@ class CdsHooks:
     def answer(self, service_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
         """Answer one call of POST /cds-services/{service_id}: (HTTP status, JSON body)."""
         try:
-            return HTTPStatus.OK, {"cards": self.call(service_id, _json(body))}
-        except _HookError as exc:
+            return HTTPStatus.OK, {"cards": self.call(service_id, read_body(body))}
+        except HookError as exc:
             return exc.status, {"error": str(exc)}
 
     def call(self, service_id: str, request: dict[str, Any]) -> list[dict[str, Any]]:
-        if service_id not in self.services:
-            raise _HookError(HTTPStatus.NOT_FOUND, f"no CDS service {service_id!r}")
-        spec, run = self.services[service_id]
+        spec, run = self._service(service_id)
         if request.get("hook") != spec["hook"]:
-            raise _HookError(HTTPStatus.BAD_REQUEST, f"service {service_id} answers {spec['hook']!r} hooks")
-        if not isinstance(request.get("hookInstance"), str) or not isinstance(request.get("context"), dict):
-            raise _HookError(HTTPStatus.BAD_REQUEST, "a hook request needs hookInstance and context")
-        _check_request(request)
+            raise HookError(HTTPStatus.BAD_REQUEST, f"service {service_id} answers {spec['hook']!r} hooks")
+        check_request(request)
         return run(request)
+
+    def feedback(self, service_id: str, body: bytes) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+        """Answer one call of POST /cds-services/{service_id}/feedback: (HTTP status, JSON body, the records to log;
+        see reasoner.serve._feedback for what they hold)."""
+        try:
+            self._service(service_id)
+            records = read_feedback(service_id, read_body(body))
+        except HookError as exc:
+            return exc.status, {"error": str(exc)}, []
+        return HTTPStatus.OK, {"received": len(records)}, records
+
+    def _service(self, service_id: str) -> tuple[dict[str, Any], Callable[[dict[str, Any]], list[dict[str, Any]]]]:
+        if service_id not in self.services:
+            raise HookError(HTTPStatus.NOT_FOUND, f"no CDS service {service_id!r}")
+        return self.services[service_id]
 
     # -- services ------------------------------------------------------------------------------------------
 
-    def _evaluate(self, request: dict[str, Any]) -> Recommendations:
-        bundle = _bundle(request)
+    def _evaluate(self, request: dict[str, Any]) -> Recommendations | None:
+        """The patient's recommendations, or None when no loaded guideline applies to the patient (no card then)."""
+        bundle = prefetched_bundle(request, self.templates)
         source = f"hook {request['hookInstance']}"
         try:
             patient = read_bundle(json.dumps(bundle), source=source, guideline=self.guideline)
         except InputError as exc:
-            raise _HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+            raise HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
         except Exception as exc:  # the reader met a shape it did not expect: still the request's fault, not ours
-            raise _HookError(
+            raise HookError(
                 HTTPStatus.BAD_REQUEST, f"{source}: the prefetched resources cannot be read ({type(exc).__name__})"
             ) from None
         try:
-            return recommend(patient, as_of=self.as_of, guideline=self.guideline, jurisdiction=self.jurisdiction)
+            result = recommend(patient, as_of=self.as_of, guideline=self.guideline, jurisdiction=self.jurisdiction)
         except InputError as exc:
-            raise _HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+            raise HookError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        return result if result.guidelines else None
 
     def _patient_view(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         result = self._evaluate(request)
-        instance = request["hookInstance"]
+        if result is None:
+            return []
+        instance, patient_id = request["hookInstance"], request["context"]["patientId"]
         cards = [
-            _recommendation_card(r, instance, _patient_id(request), target_codes(self.guideline, r))
+            _recommendation_card(r, instance, patient_id, target_codes(self.guideline, r))
             for r in result.recommendations
             if r.urgency
         ]
@@ -170,7 +176,7 @@ class CdsHooks:
     def _order_select(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         drafts = request["context"].get("draftOrders")
         if not isinstance(drafts, dict) or drafts.get("resourceType") != "Bundle":
-            raise _HookError(HTTPStatus.BAD_REQUEST, "order-select needs context.draftOrders, a FHIR Bundle")
+            raise HookError(HTTPStatus.BAD_REQUEST, "order-select needs context.draftOrders, a FHIR Bundle")
         orders = [
             e["resource"]
             for e in drafts.get("entry") or []
@@ -179,6 +185,8 @@ class CdsHooks:
             and e["resource"].get("resourceType") == "ServiceRequest"
         ]
         result = self._evaluate(request)
+        if result is None:
+            return []
         cards = []
         for order in orders:
             targets = {
@@ -227,7 +235,7 @@ class CdsHooks:
                 {
                     "label": f"Remove the draft order {name}",
                     "uuid": str(uuid.uuid5(_NAMESPACE, f"{instance}|remove|{name}")),
-                    "actions": [{"type": "delete", "description": f"Remove {name}", "resourceId": [name]}],
+                    "actions": [{"type": "delete", "description": f"Remove {name}", "resourceId": name}],
                 }
             ]
             card["selectionBehavior"] = "at-most-one"
@@ -249,7 +257,7 @@ def _card(instance: str, key: str, summary: str, indicator: str, detail: str, so
 
 
 def _recommendation_card(
-    rec: AppliedRecommendation, instance: str, patient_id: str | None, codes: list[dict[str, str]]
+    rec: AppliedRecommendation, instance: str, patient_id: str, codes: list[dict[str, str]]
 ) -> dict[str, Any]:
     urgency = rec.urgency or "routine"
     card = _card(
@@ -261,8 +269,7 @@ def _recommendation_card(
         _source(rec),
     )
     if rec.kind in ("order", "refer"):
-        subject = {"reference": f"Patient/{patient_id}"} if patient_id else None
-        request = service_request(rec, codes, subject=subject)
+        request = service_request(rec, codes, subject={"reference": f"Patient/{patient_id}"})
         card["suggestions"] = [
             {
                 "label": f"{'Order' if rec.kind == 'order' else 'Refer for'} {rec.target.label}",
@@ -314,88 +321,3 @@ def _summary(text: str) -> str:
 
 def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1]
-
-
-# -- requests ------------------------------------------------------------------------------------------------------
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, read within reasoner.rdf.limits like every patient input (size, nesting
-    measured before parsing, duplicate keys, numbers, string lengths)."""
-    try:
-        data = read_json(body or b"null", source="the request body")
-    except ReadError as exc:
-        raise _HookError(HTTPStatus.BAD_REQUEST, f"the request body is not acceptable JSON: {exc.detail}") from None
-    if not isinstance(data, dict):
-        raise _HookError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
-    return data
-
-
-def _check_request(request: dict[str, Any]) -> None:
-    """Refuse (400) a request whose parts do not have the JSON types CDS Hooks 2.0 and FHIR give them: the services
-    below may then rely on them."""
-
-    def need(ok: bool, what: str) -> None:
-        if not ok:
-            raise _HookError(HTTPStatus.BAD_REQUEST, f"malformed hook request: {what}")
-
-    for key in ("fhirServer", "hookInstance"):
-        need(request.get(key) is None or isinstance(request[key], str), f"{key} must be a string")
-    need(
-        request.get("fhirAuthorization") is None or isinstance(request["fhirAuthorization"], dict),
-        "fhirAuthorization must be an object",
-    )
-    context = request["context"]
-    need(context.get("patientId") is None or isinstance(context["patientId"], str), "context.patientId: a string")
-    prefetch = request.get("prefetch")
-    need(prefetch is None or isinstance(prefetch, dict), "prefetch must be an object")
-    bundles = {f"prefetch.{k}": v for k, v in (prefetch or {}).items()}
-    if "draftOrders" in context:
-        bundles["context.draftOrders"] = context["draftOrders"]
-    for where, value in bundles.items():
-        if value is None:
-            continue
-        need(isinstance(value, dict) and isinstance(value.get("resourceType"), str), f"{where}: a FHIR resource")
-        if value["resourceType"] != "Bundle":
-            continue
-        entries = value.get("entry", [])
-        need(isinstance(entries, list), f"{where}.entry must be a list")
-        for n, entry in enumerate(entries):
-            need(isinstance(entry, dict), f"{where}.entry[{n}] must be an object")
-            resource = entry.get("resource")
-            need(
-                resource is None or (isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)),
-                f"{where}.entry[{n}].resource: a FHIR resource",
-            )
-            if isinstance(resource, dict) and resource["resourceType"] == "ServiceRequest":
-                code = resource.get("code")
-                need(code is None or isinstance(code, dict), f"{where}.entry[{n}].resource.code: a CodeableConcept")
-                codings = (code or {}).get("coding", [])
-                need(
-                    isinstance(codings, list) and all(isinstance(c, dict) for c in codings),
-                    f"{where}.entry[{n}].resource.code.coding: a list of Codings",
-                )
-
-
-def _patient_id(request: dict[str, Any]) -> str | None:
-    value = request["context"].get("patientId")
-    return str(value) if value else None
-
-
-def _bundle(request: dict[str, Any]) -> dict[str, Any]:
-    """The prefetched resources as one collection Bundle: Bundles (search sets) are unpacked, resources kept."""
-    prefetch = request.get("prefetch")
-    if not isinstance(prefetch, dict) or not prefetch:
-        # This service never queries the EHR's FHIR server (no network at run time): prefetch is required.
-        raise _HookError(HTTPStatus.PRECONDITION_FAILED, "prefetch data is required; this service does not fetch")
-    entries: list[dict[str, Any]] = []
-    for key, value in prefetch.items():
-        if value is None:
-            continue
-        if not isinstance(value, dict) or "resourceType" not in value:
-            raise _HookError(HTTPStatus.BAD_REQUEST, f"prefetch {key!r} is not a FHIR resource")
-        if value["resourceType"] == "Bundle":
-            entries += [e for e in value.get("entry") or [] if isinstance(e, dict) and "resource" in e]
-        else:
-            entries.append({"resource": value})
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
