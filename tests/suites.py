@@ -44,7 +44,7 @@ FHIR_KEPT |= {"MedicationStatement", "MedicationRequest"}
 
 
 def fhir_package(name: str) -> Path:
-    """The directory of one HL7 FHIR package's JSON resources (FHIR_PACKAGES names the version), from the npm registry."""
+    """The directory of one HL7 FHIR package's record resources (FHIR_PACKAGES: its version), from the npm registry."""
     version = FHIR_PACKAGES[name]
     root = _cache() / f"{name}-{version}"
     if root.is_dir():
@@ -62,7 +62,12 @@ def fhir_package(name: str) -> Path:
         with tarfile.open(archives[0]) as tar:
             for member in tar.getmembers():
                 path = Path(member.name)
-                if member.isfile() and path.suffix == ".json" and ".." not in path.parts and path.name.split("-")[0] in FHIR_KEPT:
+                if (
+                    member.isfile()
+                    and path.suffix == ".json"
+                    and ".." not in path.parts
+                    and path.name.split("-")[0] in FHIR_KEPT
+                ):
                     source = tar.extractfile(member)
                     assert source is not None
                     (staging / path.name).write_bytes(source.read())  # examples sit flat or under example/

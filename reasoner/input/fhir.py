@@ -41,6 +41,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.dosage import Dosage
 from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
@@ -394,7 +395,7 @@ class _Reader:
         code = m.medicationCodeableConcept
         if code is None and m.medicationReference is not None:
             ref = str(m.medicationReference.reference)
-            contained = {f"#{c.id}": c.code for c in m.contained or [] if c.get_resource_type() == "Medication"}
+            contained = {f"#{c.id}": c.code for c in m.contained or [] if isinstance(c, Medication)}
             code = contained.get(ref) or self.medications.get(ref)
         if code is None:
             return self._skip(
