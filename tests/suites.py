@@ -7,6 +7,11 @@
 - The FZI OWL 2 RL/RDF rules suite (the owl2rl tests of the OWL 2 RDF-Based Semantics test collection, Apache 2.0),
   which no package registry publishes: it is read from ../shared/conformance/owl2rl/ when the project's shared folder
   holds it.
+- Real FHIR R4 records nobody on the project wrote (tests/test_real_records.py), from the npm registry, where HL7
+  publishes its FHIR packages: `hl7.fhir.uv.ips` 2.0.0 (the International Patient Summary implementation guide's
+  example Bundles; HL7 International / Patient Care; CC0-1.0) and `hl7.fhir.r4.examples` 4.0.1 (the FHIR R4
+  specification's example resources; HL7 Inc; CC0-1.0). Each is fetched once with `npm pack NAME@VERSION` and its
+  JSON resources kept in the test cache. No Synthea FHIR sample package was found on PyPI or npm.
 
 The test cache is $REASONER_TEST_CACHE, else ~/.cache/guideline-reasoner-tests.
 """
@@ -30,6 +35,47 @@ def _cache() -> Path:
     where = Path(os.environ.get("REASONER_TEST_CACHE") or Path.home() / ".cache" / "guideline-reasoner-tests")
     where.mkdir(parents=True, exist_ok=True)
     return where
+
+
+FHIR_PACKAGES = {"hl7.fhir.uv.ips": "2.0.0", "hl7.fhir.r4.examples": "4.0.1"}
+# The resource files kept (named TYPE-ID.json): what a patient record is made of, not the specification's definitions.
+FHIR_KEPT = {"Bundle", "Patient", "Condition", "Observation", "AllergyIntolerance", "Procedure", "Medication"}
+FHIR_KEPT |= {"MedicationStatement", "MedicationRequest"}
+
+
+def fhir_package(name: str) -> Path:
+    """The directory of one HL7 FHIR package's record resources (FHIR_PACKAGES: its version), from the npm registry."""
+    version = FHIR_PACKAGES[name]
+    root = _cache() / f"{name}-{version}"
+    if root.is_dir():
+        return root
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(f"npm is needed to download the FHIR package {name}@{version}")
+    with tempfile.TemporaryDirectory() as download:
+        command = [npm, "pack", "--silent", f"{name}@{version}", "--pack-destination", download]
+        done = subprocess.run(command, capture_output=True, text=True)
+        archives = list(Path(download).glob("*.tgz"))
+        if done.returncode != 0 or len(archives) != 1:
+            raise RuntimeError(f"cannot download the npm package {name}@{version}: {done.stderr.strip()}")
+        staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=".staging-"))
+        with tarfile.open(archives[0]) as tar:
+            for member in tar.getmembers():
+                path = Path(member.name)
+                if (
+                    member.isfile()
+                    and path.suffix == ".json"
+                    and ".." not in path.parts
+                    and path.name.split("-")[0] in FHIR_KEPT
+                ):
+                    source = tar.extractfile(member)
+                    assert source is not None
+                    (staging / path.name).write_bytes(source.read())  # examples sit flat or under example/
+        try:
+            staging.rename(root)  # whole or not at all
+        except OSError:  # a concurrent run got there first: keep its copy
+            shutil.rmtree(staging)
+    return root
 
 
 def shacl_suite() -> Path:

@@ -258,7 +258,8 @@ def test_unmapped_codes_are_listed_in_json_and_report_never_dropped() -> None:
     )
     assert "Encounter is not read" in listed["Encounter/e1"]["reason"]
     report = result.to_markdown()
-    assert "## Input not used" in report and "http://snomed.info/sct|999999999" in report
+    assert "## Input not used" in report and "by type: Condition 2, Encounter 1 (the JSON output lists" in report
+    assert "999999999" not in report  # one line per type, not per resource: the JSON keeps each code
     assert str(VOCAB.Fever) in {m.finding for m in result.missing}  # an unmapped fever is unknown, not absent
 
 

@@ -99,7 +99,7 @@ def test_a_patient_without_back_pain_gets_no_back_pain_advice() -> None:
     assert pain_items and not pain_items & {r.identifier for r in without.recommendations}
 
 
-@pytest.mark.parametrize("birth", ["1946", "1946-02", None, "2090-01-01"])
+@pytest.mark.parametrize("birth", ["1946", "1946-02", None, "2090-01-01", "2024-03-02", "1899-12-31"])
 def test_an_imprecise_missing_or_future_birth_date_is_never_taken_as_a_date(birth: str | None) -> None:
     patient = read_bundle(json.dumps(_record(LBP, birth=birth)), source="t")
     assert patient.graph.value(patient.iri, GR.birthDate) is None
@@ -155,3 +155,39 @@ def test_the_fhir_size_limit_is_set_from_the_command_line(tmp_path: Path, monkey
     out = CliRunner().invoke(main, ["validate", "--max-input-mb", "1", str(path)])
     assert out.exit_code == 1 and "MAX_FHIR_BYTES" in out.output and "Traceback" not in out.output
     assert limits.MAX_FHIR_BYTES == 1024 * 1024
+
+
+def test_a_medication_contained_in_the_request_is_read() -> None:
+    # The FHIR R4 examples (MedicationRequest/medrx0331) name the product in a contained Medication.
+    warfarin = {"resourceType": "Medication", "id": "med0350", "code": {"coding": [{"system": RX, "code": "114194"}]}}
+    request = {**_prescription("m-w", "0", "", "active", "2024-02-01"), "contained": [warfarin]}
+    del request["medicationCodeableConcept"]
+    request["medicationReference"] = {"reference": "#med0350"}
+    patient = read_bundle(json.dumps(_record(request)), source="t")
+    assert _drugs(patient) == {VOCAB.warfarin}
+
+
+def test_a_present_finding_dated_only_to_the_month_is_dated_known_by_the_month_end() -> None:
+    # The IPS example Bundle-01: breast cancer in remission with onsetDateTime "2015-01" and no other date was
+    # read without a date, and the patient shapes then refused the whole record.
+    cancer = {**CANCER, "onsetDateTime": "2015-01", "clinicalStatus": {"coding": [{"code": "remission"}]}}
+    patient = read_bundle(json.dumps(_record(cancer)), source="t")
+    (record,) = patient.graph.objects(patient.iri, GR.hasFinding)
+    assert patient.graph.value(record, GR.onset) is None  # no day is invented for a duration
+    assert str(patient.graph.value(record, GR.recordedOn)) == "2015-01-31"
+    assert reasoner.recommend(patient).as_of == "2024-03-01"
+
+
+def test_a_year_only_date_in_the_assessment_year_is_known_by_the_assessment_date() -> None:
+    patient = read_bundle(json.dumps(_record({**CANCER, "onsetDateTime": "2024"})), source="t")
+    (record,) = patient.graph.objects(patient.iri, GR.hasFinding)
+    assert str(patient.graph.value(record, GR.recordedOn)) == "2024-03-01"
+    assert any("dated to the year only" in u.reason for u in patient.unmapped)
+
+
+def test_malignant_neoplastic_disease_is_a_history_of_cancer() -> None:
+    # The FHIR R4 examples' Condition/f202 codes its cancer with the general SNOMED concept.
+    general = _condition("c-f202", "363346000", "Malignant neoplastic disease", "2012-12-01")
+    patient = read_bundle(json.dumps(_record(general)), source="t")
+    (record,) = patient.graph.objects(patient.iri, GR.hasFinding)
+    assert (record, None, VOCAB.HistoryOfCancer) in patient.graph

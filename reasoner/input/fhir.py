@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +41,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.dosage import Dosage
 from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
@@ -68,6 +69,7 @@ _NOT_USED = {"entered-in-error"}
 _NOT_TAKEN = {"not-taken", "cancelled", "draft", "on-hold", "entered-in-error"}
 _ENDED = {"stopped", "completed"}
 _BASE = "urn:guideline-reasoner:fhir:"
+_EARLIEST_BIRTH_YEAR = 1900  # an earlier birth date is a placeholder or a typing error, not a living patient's age
 _MG = {"mg", "milligram", "milligrams"}
 _READ = ("Condition", "Observation", "AllergyIntolerance", "Procedure", "MedicationStatement", "MedicationRequest")
 
@@ -106,6 +108,7 @@ class _Reader:
         self.patient = URIRef("urn:guideline-reasoner:fhir:Patient")
         self.patient_refs: set[str] = set()
         self.medications: dict[str, CodeableConcept] = {}
+        self.assessed: date | None = None
 
     # -- the bundle ----------------------------------------------------------------------------------------
 
@@ -119,10 +122,10 @@ class _Reader:
         ]
         if len(raw_patients) != 1:
             raise PatientParseError(self.source, f"expected exactly one Patient resource, found {len(raw_patients)}")
+        self.assessed = self._bundle_date(timestamp)
         self._patient(*raw_patients[0])
-        assessed = self._bundle_date(timestamp)
-        if assessed is not None:
-            self.graph.add((self.patient, GR.assessedOn, _date(assessed)))
+        if self.assessed is not None:
+            self.graph.add((self.patient, GR.assessedOn, _date(self.assessed)))
         resources = [r for i, e in enumerate(entries) if i != raw_patients[0][0] and (r := self._resource(i, e))]
         for resource, url, name, index in resources:
             kind = resource.get_resource_type()
@@ -215,8 +218,11 @@ class _Reader:
         g.add((self.patient, RDF.type, GR.Patient))
         born = patient.birthDate
         if isinstance(born, date) and not isinstance(born, datetime):
-            if born > date.today():
-                self._miss("Patient", None, None, f"birthDate {born} is in the future; age unknown")
+            latest = self.assessed or date.today()
+            if born > latest:
+                self._miss("Patient", None, None, f"birthDate {born} is after {latest}; age unknown")
+            elif born.year < _EARLIEST_BIRTH_YEAR:
+                self._miss("Patient", None, None, f"birthDate {born} is before {_EARLIEST_BIRTH_YEAR}; age unknown")
             else:
                 g.add((self.patient, GR.birthDate, _date(born)))
         elif born is None:
@@ -388,9 +394,13 @@ class _Reader:
     ) -> list[URIRef]:
         code = m.medicationCodeableConcept
         if code is None and m.medicationReference is not None:
-            code = self.medications.get(str(m.medicationReference.reference))
+            ref = str(m.medicationReference.reference)
+            contained = {f"#{c.id}": c.code for c in m.contained or [] if isinstance(c, Medication)}
+            code = contained.get(ref) or self.medications.get(ref)
         if code is None:
-            return self._skip(name, "no medication code (medicationCodeableConcept or a Medication in the Bundle)")
+            return self._skip(
+                name, "no medication code (medicationCodeableConcept, or a Medication contained or in the Bundle)"
+            )
         drugs = self._terms(code, name, "drug", lambda t: t in self.terms.vocab.drugs)
         if not drugs:
             return []
@@ -432,6 +442,15 @@ class _Reader:
         g.add((node, GR.status, status))
         self._add_day(node, GR.onset, onset, name)
         self._add_day(node, GR.recordedOn, recorded, name)
+        if (node, GR.onset, None) in g or (node, GR.recordedOn, None) in g:
+            return
+        # Dated only to a month or a year: the finding was there by the end of that period (no later than the
+        # assessment), which dates the record without inventing a day for any duration rule (onset stays unknown).
+        known_by = [d for d in (_last_day(onset), _last_day(recorded)) if d is not None]
+        if known_by:
+            day = min(known_by) if self.assessed is None else min(*known_by, self.assessed)
+            g.add((node, GR.recordedOn, _date(day)))
+            self._miss(name, None, None, f"dated to the {_precision(onset or recorded)} only: known by {day}")
 
     def _exposure(
         self, node: URIRef, kind: URIRef, link: URIRef, agent: URIRef, name: str, start: Any, end: Any, ongoing: bool
@@ -549,6 +568,21 @@ class _Reader:
 def _code_of(concept: CodeableConcept | None) -> str | None:
     codes = [c.code for c in (concept.coding or []) if c.code] if concept is not None else []
     return codes[0] if codes else None
+
+
+def _last_day(value: Any) -> date | None:
+    """The last day of a FHIR partial date (YYYY or YYYY-MM); None for anything else."""
+    text = str(value) if value is not None else ""
+    if len(text) == 4 and text.isdigit():
+        return date(int(text), 12, 31)
+    if len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        year, month = int(text[:4]), int(text[5:])
+        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return None
+
+
+def _precision(value: Any) -> str:
+    return "year" if len(str(value)) == 4 else "month"
 
 
 def _date(day: date) -> Literal:

@@ -6,11 +6,13 @@ gr:patientExplanation), without identifiers, grades, conditions or anything mark
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from reasoner.errors import ReasonerError
 
 if TYPE_CHECKING:  # the result renders itself through this module (Recommendations.to_markdown)
+    from reasoner.input.patient import UnmappedCode
     from reasoner.output.result import AppliedRecommendation, Conflict, ConflictSide, Fact, Recommendations
 
 __all__ = [
@@ -181,7 +183,7 @@ def markdown(result: Recommendations, *, audience: str = "clinician") -> str:
 
     if result.unmapped:
         lines += ["## Input not used", ""]
-        lines += [f"- {unmapped_text(u.resource, u.system, u.code, u.display, u.reason)}" for u in result.unmapped]
+        lines += [f"- {line}" for line in unmapped_summary(result.unmapped)]
         lines.append("")
 
     lines += ["## References", ""]
@@ -226,6 +228,22 @@ def conflict_text(conflict: Conflict) -> str:
     else:
         outcome = "no declared rule resolves it: both are shown, and the clinician decides"
     return f"{side(conflict.first)} contradicts {side(conflict.second)}; {outcome}."
+
+
+def unmapped_summary(unmapped: list[UnmappedCode]) -> list[str]:
+    """What was not used, for a reader: each point about the record as a whole (the Patient, the Bundle) in full, the
+    rest counted by resource type (a real record has dozens); the JSON output lists every resource, code and reason."""
+    whole = [u for u in unmapped if "/" not in u.resource and " (entry " not in u.resource]
+    resources = {u.resource for u in unmapped if u not in whole}
+    counts = Counter(name.split("/")[0].split(" (entry ")[0] for name in resources)
+    lines = [unmapped_text(u.resource, u.system, u.code, u.display, u.reason) for u in whole]
+    shown = [f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if shown:
+        lines.append(
+            f"Resources not used, or with a code no guideline term carries, by type: {', '.join(shown)} "
+            "(the JSON output lists each with its code and reason)."
+        )
+    return lines
 
 
 def unmapped_text(resource: str, system: str | None, code: str | None, display: str | None, reason: str) -> str:
