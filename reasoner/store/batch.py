@@ -379,7 +379,8 @@ def _outcomes(
 
 def _start_worker(parent: int) -> None:
     """A local worker process starts here: it dies with the batch (no orphan goes on reasoning after the batch is
-    killed, even by SIGKILL) and settles its heap."""
+    killed, even by SIGKILL; the pool starts workers from the thread that submits chunks, which runs the whole
+    batch) and settles its heap."""
     die_with_parent(parent)
     settle_heap()
 
