@@ -39,7 +39,8 @@ def run_limited(
     needs more than `memory` bytes of address space (QueryLimitError either way)."""
     child = spawn(__name__, str(os.getpid()), str(memory))
     try:
-        _await_ready(child)
+        if not child.conn.poll(_START_TIMEOUT) or child.conn.recv() != "ready":
+            raise StoreError(f"the query process was not ready in {_START_TIMEOUT:g} s")
         child.conn.send((query, str(store_path), fmt, params))
         if not child.conn.poll(timeout):
             raise QueryLimitError(
@@ -66,15 +67,6 @@ def _ended(child: Child, memory: int) -> QueryError:
     return QueryError(f"the query process crashed ({death}); simplify the query (ask for fewer rows)")
 
 
-def _await_ready(child: Child) -> None:
-    try:
-        ready = child.conn.poll(_START_TIMEOUT) and child.conn.recv() == "ready"
-    except (EOFError, OSError):
-        ready = False
-    if not ready:
-        raise StoreError(f"the query process did not start ({child.death()})")
-
-
 def main() -> None:
     """The child (started by run_limited with: socket fd, parent pid, memory bytes): limit itself, report "ready",
     answer one query with ("done", text) or ("error", the ReasonerError), then exit."""
@@ -85,11 +77,12 @@ def main() -> None:
     limit_memory(int(memory))
     # Oxigraph prints "memory allocation of N bytes failed" before it aborts: the parent reports it in one message.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
-    conn.send("ready")
-    query, store_path, fmt, params = conn.recv()
     try:
-        conn.send(("done", run_query(query, store_path, fmt=fmt, params=params)))
-    except ReasonerError as exc:
-        conn.send(("error", exc))
+        conn.send("ready")
+        query, store_path, fmt, params = conn.recv()
+        try:
+            conn.send(("done", run_query(query, store_path, fmt=fmt, params=params)))
+        except ReasonerError as exc:
+            conn.send(("error", exc))
     except MemoryError:
         os._exit(_OUT_OF_MEMORY)
