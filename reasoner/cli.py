@@ -1,10 +1,9 @@
 """The `reasoner` command line: a thin shell over the library. Library errors become messages and exit codes here.
 
 Exit codes: 0 done, 1 invalid input (the patient file cannot be read or breaks the patient shapes),
-2 usage error (including a malformed query), 3 the guideline itself is broken, 4 the cohort store cannot be opened,
-reached or written. `reasoner test` and
-`reasoner coverage`: 1 means a case failed or
-a recommendation lacks cases, 2 a case file cannot be used.
+2 usage error (including a malformed query, or one stopped at its time or memory limit), 3 the guideline itself is
+broken, 4 the cohort store cannot be opened, reached or written. `reasoner test` and `reasoner coverage`: 1 means a
+case failed or a recommendation lacks cases, 2 a case file cannot be used.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from reasoner.errors import (
     InputError,
     InvalidPatientError,
     QueryError,
+    QueryLimitError,
     ReasonerError,
     StoreError,
 )
@@ -47,7 +47,7 @@ from reasoner.rdf import limits
 from reasoner.rdf.rdfio import serialize
 from reasoner.store.backup import backup, restore
 from reasoner.store.batch import Progress, batch
-from reasoner.store.research import run_query
+from reasoner.store.limited import run_limited
 from reasoner.synth.cohort import write_cohort
 
 SEED_CASE = "seed-case.ttl"
@@ -486,9 +486,23 @@ def batch_command(
 @click.option("--store", "store", required=True, metavar="DIR|URL", help="Store directory, or a SPARQL server's URL.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME; <...> for an IRI.")
-def query_command(query_text: str, store: str, fmt: str, params: tuple[str, ...]) -> None:
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds the query may run."
+)
+@click.option(
+    "--max-memory-mb",
+    "memory_mb",
+    type=click.IntRange(min=256),
+    default=2048,
+    show_default=True,
+    help="MiB of address space the query process may use.",
+)
+def query_command(
+    query_text: str, store: str, fmt: str, params: tuple[str, ...], timeout: float, memory_mb: int
+) -> None:
     """Run a SPARQL query over a cohort store: a research query by name, a .rq file, or the query text.
-    Parameters are bound as RDF terms, never pasted into the text.
+    Parameters are bound as RDF terms, never pasted into the text. The query runs in a process of its own, as the
+    endpoint runs one, stopped (exit code 2) when it runs past --timeout or needs more than --max-memory-mb.
 
     \b
     Examples:
@@ -498,9 +512,17 @@ def query_command(query_text: str, store: str, fmt: str, params: tuple[str, ...]
       reasoner query urgent-advice --store http://127.0.0.1:7878
     """
     try:
-        click.echo(run_query(query_text, store, fmt=fmt, params=params), nl=False)
+        text = run_limited(query_text, store, fmt=fmt, params=params, timeout=timeout, memory=memory_mb << 20)
+    except QueryLimitError as exc:
+        option = (
+            f"--timeout SECONDS (now {timeout:g})"
+            if exc.limit == "timeout"
+            else f"--max-memory-mb MB (now {memory_mb})"
+        )
+        _fail(QueryError(f"{exc}; raise the limit with {option}, or narrow the query"))
     except ReasonerError as exc:
         _fail(exc)
+    click.echo(text, nl=False)
 
 
 @main.command("backup")

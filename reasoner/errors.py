@@ -18,6 +18,8 @@ The tree::
     ├── QueryError                 a research query is malformed, is refused by the query guard (an update,
     │                              SERVICE, FROM, too long or deep: reasoner.rdf.sparql_guard), or a parameter
     │                              cannot be bound (reasoner.store.cohort, reasoner.rdf.bindings)
+    │   └── QueryLimitError        the query ran past its time or memory limit and was stopped
+    │                              (reasoner.store.limited; `reasoner query` exits 2 like any refused query)
     └── StoreError                 the cohort store cannot be opened, read or written: a local directory, or a
                                    SPARQL server that cannot be reached or answers an error (CLI exit code 4)
 
@@ -37,6 +39,7 @@ __all__ = [
     "InvalidPatientError",
     "PatientParseError",
     "QueryError",
+    "QueryLimitError",
     "ReasonerError",
     "StoreError",
     "Violation",
@@ -110,6 +113,15 @@ class GuidelineError(ReasonerError):
 class QueryError(ReasonerError):
     """A query for the cohort store cannot be run: bad syntax, a refused feature (SERVICE), or a parameter that
     cannot be bound (reasoner.store.cohort)."""
+
+
+class QueryLimitError(QueryError):
+    """The query was stopped at a limit it was given: `limit` is "timeout" or "memory", `value` the limit (seconds or
+    bytes)."""
+
+    def __init__(self, limit: str, value: float, message: str) -> None:
+        self.limit, self.value = limit, value
+        super().__init__(message)
 
 
 class StoreError(ReasonerError):

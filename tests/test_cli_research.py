@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from reasoner.cli import main
+from reasoner.cli import main, query_command
+from reasoner.serve import Settings
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +54,38 @@ def test_a_required_parameter_is_asked_for(cohort: tuple[Path, Path]) -> None:
     _, db = cohort
     out = CliRunner().invoke(main, ["query", "provenance-chain", "--store", str(db)])
     assert out.exit_code == 2 and "needs --param for: patient" in out.output
+
+
+def test_query_limits_default_to_the_endpoints() -> None:
+    defaults = {p.name: p.default for p in query_command.params}
+    assert defaults["timeout"] == Settings().timeout and defaults["memory_mb"] << 20 == Settings().memory
+
+
+def test_a_query_past_its_time_limit_stops_with_a_clear_error(cohort: tuple[Path, Path]) -> None:
+    _, db = cohort
+    runner = CliRunner()
+    started = time.monotonic()
+    quick = runner.invoke(main, ["query", "ASK { GRAPH ?g { ?s ?p ?o } }", "--store", str(db), "--timeout", "1"])
+    start_up = time.monotonic() - started  # the query process's interpreter start-up, the same for both
+    assert quick.exit_code == 0 and quick.stdout == "True\n", quick.output
+    cartesian = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } }"
+    started = time.monotonic()
+    out = runner.invoke(main, ["query", cartesian, "--store", str(db), "--timeout", "1"])
+    elapsed = time.monotonic() - started
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith("error: the query ran for 1 s, its time limit, and was stopped; raise the limit with ")
+    assert "--timeout SECONDS (now 1)" in out.output and "Traceback" not in out.output
+    assert 1.0 <= elapsed < start_up + 4.0, (elapsed, start_up)
+
+
+def test_a_query_over_its_memory_limit_stops_with_a_clear_error(cohort: tuple[Path, Path]) -> None:
+    _, db = cohort
+    runner = CliRunner()
+    limits = ["--store", str(db), "--max-memory-mb", "1536", "--timeout", "25"]
+    ordinary = runner.invoke(main, ["query", "ASK { GRAPH ?g { ?s ?p ?o } }", *limits])
+    assert ordinary.exit_code == 0 and ordinary.stdout == "True\n", ordinary.output  # the limit leaves room
+    every_pair_sorted = "SELECT * WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } } ORDER BY ?f ?c"
+    out = runner.invoke(main, ["query", every_pair_sorted, *limits, "--format", "csv"])
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith("error: the query needed more than its memory limit of 1536 MiB and was stopped")
+    assert "--max-memory-mb MB (now 1536)" in out.output and "Traceback" not in out.output

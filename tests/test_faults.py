@@ -7,6 +7,7 @@ The 20-run kill loop is marked slow (`pytest -m slow tests/test_faults.py`); CI 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -68,8 +69,8 @@ def _states(path: Path, patients: list[str], version: str) -> dict[str, State]:
         return {p: (graph(store, facts_graph(p)), graph(store, derived_graph_of(names, p))) for p in patients}
 
 
-def _batch_cli(inputs: Path, store: Path, day: date) -> subprocess.Popen[bytes]:
-    command = [*CLI, "batch", str(inputs), "--store", str(store), "--as-of", day.isoformat()]
+def _batch_cli(inputs: Path, store: Path, day: date, *options: str) -> subprocess.Popen[bytes]:
+    command = [*CLI, "batch", str(inputs), "--store", str(store), "--as-of", day.isoformat(), *options]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -148,6 +149,72 @@ def test_twenty_random_kills(cohort: Cohort, tmp_path: Path) -> None:
         outcomes.append(_kill_and_check(cohort, tmp_path / str(run), rng))
         shutil.rmtree(tmp_path / str(run))
     print("\n".join(outcomes))
+
+
+Process = tuple[int, str]  # a pid and its start time (/proc/PID/stat), so that a reused pid is not taken for it
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ..., start time at index 19)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _children(parent: int) -> dict[Process, str]:
+    """The running child processes of `parent`, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields is not None and int(fields[1]) == parent and fields[0] not in "ZX":
+            with contextlib.suppress(OSError):
+                found[(int(entry.name), fields[19])] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
+
+
+def _running(process: Process) -> bool:
+    fields = _stat(process[0])
+    return fields is not None and fields[19] == process[1] and fields[0] not in "ZX"
+
+
+def test_a_killed_parallel_batch_leaves_no_worker_running_and_the_next_run_cleans_up(
+    cohort: Cohort, tmp_path: Path
+) -> None:
+    """`reasoner batch --processes 2` is killed with SIGKILL while its workers run: within a few seconds none of its
+    child processes is left (they die with it), and the next batch deletes what an unfinished bulk load leaves in
+    the store directory (and nothing else) and gives the store a clean run gives."""
+    store = tmp_path / "store"
+    shutil.copytree(cohort.old_store, store)
+    child = _batch_cli(cohort.new_inputs, store, NEW_DAY, "--processes", "2")
+    deadline = time.monotonic() + 60
+    workers: dict[Process, str] = {}
+    while sum("spawn_main" in c for c in workers.values()) < 2 and child.poll() is None:
+        assert time.monotonic() < deadline, "the batch started no workers in 60 s"
+        time.sleep(0.05)
+        workers = _children(child.pid)
+    time.sleep(1.0)  # the workers import the reasoner, load the guideline and reason
+    assert child.poll() is None, "the batch ended before it could be killed"
+    workers = _children(child.pid) | workers  # the multiprocessing resource tracker too
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    killed = time.monotonic()
+    while any(map(_running, workers)) and time.monotonic() < killed + 10:
+        time.sleep(0.1)
+    left = [workers[w] for w in workers if _running(w)]
+    assert not left, f"still running {time.monotonic() - killed:.1f} s after the batch was killed: {left}"
+
+    unfinished = store / f"bulk-{2**127 + 12345}.sst"  # Oxigraph's name for a bulk load's sorted file
+    unfinished.write_bytes(b"half a bulk load")
+    mine = [store / "bulk-notes.sst", store / "bulk-12.sst.bak", store / "notes.txt"]
+    for path in mine:
+        path.write_text("not the batch's", encoding="utf-8")
+    rerun = _batch_cli(cohort.new_inputs, store, NEW_DAY, "--processes", "2")
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()[-2000:]
+    assert not [p.name for p in store.glob("bulk-*.sst") if p not in mine]
+    assert all(p.read_text(encoding="utf-8") == "not the batch's" for p in mine)
+    assert store_dump(store) == cohort.new_dump
 
 
 def test_a_second_writer_fails_at_once_naming_the_first(cohort: Cohort, tmp_path: Path) -> None:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "reasoner"
 LAYERS = (
-    ("reasoner.errors", "reasoner.namespaces", "reasoner._files", "reasoner._paths", "reasoner._runtime"),
+    (
+        "reasoner.errors",
+        "reasoner.namespaces",
+        "reasoner._files",
+        "reasoner._paths",
+        "reasoner._process",
+        "reasoner._runtime",
+    ),
     ("reasoner.rdf",),
     ("reasoner.knowledge",),
     ("reasoner.input",),

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
+from reasoner._process import Child, spawn
 from reasoner.errors import ReasonerError
 from reasoner.serve._results import Written
 from reasoner.serve._worker import HookAnswer, HookCall, Job, Refusal
@@ -56,10 +52,8 @@ class PoolSettings:
 
 
 @dataclass(eq=False)
-class _Worker:
+class _Worker(Child):
     lane: str
-    process: subprocess.Popen[bytes]
-    conn: Connection
 
 
 @dataclass(eq=False)
@@ -93,7 +87,7 @@ class WorkerPool:
             ready = [(worker, self._ready(worker)) for worker in started]
         except ReasonerError:
             for worker in started:
-                self._kill(worker)
+                worker.kill()
             raise
         #: Whether the workers run without network access (a network namespace of their own).
         self.isolated = all(isolated for _, isolated in ready)
@@ -182,7 +176,7 @@ class WorkerPool:
                         return _MOVED
                     return Refusal(504, f"the request ran for {budget:g} s, the time limit, and was stopped")
         except (EOFError, OSError):
-            death = _death(worker.process)
+            death = worker.death()
             self._replace(worker)
             if self._closed:
                 return Refusal(503, "the server is shutting down")
@@ -195,31 +189,21 @@ class WorkerPool:
     # -- the processes ------------------------------------------------------------------------------------------
 
     def _start(self, lane: str) -> _Worker:
-        """Start a worker: a fresh interpreter (not a fork of this threaded server, and no re-import of the
-        caller's main module) talking over a socket pair."""
-        ours, theirs = socket.socketpair()
-        with theirs:
-            fd = theirs.fileno()
-            args = [str(fd), str(_NICE[lane]), str(self.settings.memory), self.kind, *self.args]
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from reasoner.serve._worker import main; main()", *args],
-                pass_fds=(fd,),
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, "RUST_BACKTRACE": "0"},  # one line, not a page, when a query aborts a worker
-            )
-        return _Worker(lane, process, Connection(ours.detach()))
+        """Start a worker (reasoner._process.spawn: a fresh interpreter talking over a socket pair)."""
+        child = spawn("reasoner.serve._worker", str(_NICE[lane]), str(self.settings.memory), self.kind, *self.args)
+        return _Worker(child.process, child.conn, lane)
 
     def _ready(self, worker: _Worker) -> bool:
         """Wait until `worker` is ready; whether it runs without network access."""
         try:
             if not worker.conn.poll(_START_TIMEOUT):
-                self._kill(worker)
+                worker.kill()
                 raise ReasonerError(f"a worker for {self.what} was not ready in {_START_TIMEOUT:g} s")
             status, detail = worker.conn.recv()
         except (EOFError, OSError):
-            status, detail = "failed", f"the worker process ended ({_death(worker.process)})"
+            status, detail = "failed", f"the worker process ended ({worker.death()})"
         if status != "ready":
-            self._kill(worker)
+            worker.kill()
             raise ReasonerError(f"a worker cannot serve {self.what}: {detail}")
         return bool(detail)
 
@@ -230,7 +214,7 @@ class WorkerPool:
 
     def _replace(self, worker: _Worker) -> None:
         """Kill `worker` and start another in its lane, in the background."""
-        self._kill(worker)
+        worker.kill()
         with self._cond:
             self._live.discard(worker)
             if self._closed:
@@ -265,14 +249,7 @@ class WorkerPool:
                 self._idle[lane].append(worker)
                 self._cond.notify_all()
                 return
-        self._kill(worker)
-
-    @staticmethod
-    def _kill(worker: _Worker) -> None:
-        if worker.process.poll() is None:
-            worker.process.kill()
-        worker.process.wait()
-        worker.conn.close()
+        worker.kill()
 
     def close(self) -> None:
         """Stop every worker (queries running are killed) and wait for them to exit."""
@@ -284,7 +261,7 @@ class WorkerPool:
         for spawner in spawners:
             spawner.join()
         for worker in workers:
-            self._kill(worker)
+            worker.kill()
 
 
 def _remember(memory: OrderedDict[str, None], key: str) -> None:
@@ -299,14 +276,3 @@ class _Moved:
 
 
 _MOVED = _Moved()
-
-
-def _death(process: subprocess.Popen[bytes]) -> str:
-    try:
-        code = process.wait(1.0)
-    except subprocess.TimeoutExpired:
-        return "it stopped answering"
-    if code >= 0:
-        return f"exit code {code}"
-    name = signal.Signals(-code).name
-    return f"{name}; it may have run out of its memory limit" if name == "SIGABRT" else name

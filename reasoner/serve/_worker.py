@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import ctypes
 import os
-import resource
 import signal
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 import pyoxigraph as ox
 
+from reasoner._process import limit_memory, watch_parent
 from reasoner.errors import QueryError, ReasonerError
 from reasoner.rdf.bindings import Value, bind
 from reasoner.serve._results import (
@@ -107,7 +105,7 @@ def main() -> None:
         conn.send(("failed", str(exc)))
         return
     conn.send(("ready", isolated))
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    watch_parent(os.getppid())  # end this worker when the server is gone, even mid-request
     while True:
         try:
             job = conn.recv()
@@ -222,17 +220,9 @@ def _hook_answerer(jurisdiction: str, as_of: str | None) -> Any:
 def _isolate(nice: int, memory: int) -> bool:
     """Lower the priority, cap the address space, forbid core dumps, and leave the network (True if it could)."""
     os.nice(nice)
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limit_memory(memory)
     if sys.platform != "linux":
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     # As root a new network namespace is enough; otherwise a new user namespace grants the right to make one.
     return any(libc.unshare(flags) == 0 for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET))
-
-
-def _exit_with(parent: int) -> None:
-    """End this worker when the server is gone, even in the middle of a request that would never return."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)

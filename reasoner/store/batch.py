@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from reasoner._process import die_with_parent
 from reasoner._runtime import settle_heap
 from reasoner.engine.plausibility import check_evaluation_date
 from reasoner.errors import InputError, ReasonerError
@@ -338,7 +340,7 @@ def _outcomes(
             )
         return
     pool = executor or ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=settle_heap
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
     )
     pending: deque[Future[tuple[str, list[Outcome]]]] = deque()
 
@@ -373,6 +375,14 @@ def _outcomes(
         else:
             for future in pending:
                 future.cancel()
+
+
+def _start_worker(parent: int) -> None:
+    """A local worker process starts here: it dies with the batch (no orphan goes on reasoning after the batch is
+    killed, even by SIGKILL; the pool starts workers from the thread that submits chunks, which runs the whole
+    batch) and settles its heap."""
+    die_with_parent(parent)
+    settle_heap()
 
 
 def _checked(gl: Guideline, found: tuple[str, list[Outcome]]) -> list[Outcome]:

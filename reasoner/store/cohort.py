@@ -32,6 +32,7 @@ laid out otherwise is reached with RemoteStore(query_url, update_url).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ _FORMATS = {
     "tsv": ox.QueryResultsFormat.TSV,
 }
 _GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
+_BULK_FILE = re.compile(r"bulk-[0-9]{1,39}\.sst")  # Oxigraph's name for a bulk load's file (a u128 in decimal)
 
 
 def facts_graph(patient: str) -> str:
@@ -126,11 +128,22 @@ def open_store(location: str | Path | None = None, *, read_only: bool = False, t
             store = ox.Store.read_only(str(where))
         else:
             store = ox.Store(str(where))
+            _remove_unfinished_loads(where)
     except OSError as exc:
         if lock is not None:
             lock.release()
         raise StoreError(f"cannot open the cohort store {where}: {exc}") from exc
     return EmbeddedStore(store, where, read_only=read_only, lock=lock)
+
+
+def _remove_unfinished_loads(directory: Path) -> None:
+    """Delete the sorted files of bulk loads that never finished (a batch killed mid-write): Oxigraph writes them in
+    the store's directory as bulk-<random 128-bit number>.sst and deletes them once ingested, and RocksDB never
+    reads a file of that name. Called with the store open for writing, so no bulk load can be running now (the
+    writer lock and RocksDB's own lock exclude every other writer); nothing of any other name is touched."""
+    for path in directory.glob("bulk-*.sst"):
+        if _BULK_FILE.fullmatch(path.name):
+            path.unlink(missing_ok=True)
 
 
 # -- writing --------------------------------------------------------------------------------------------------
