@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,22 @@ CLIENT = Path(__file__).parent / "clients" / "comunica"
 MAX_ROWS = 300
 RESULTS = {"Comunica's own (JSON, then XML)": None, "XML": "application/sparql-results+xml"}
 GRAPHS = {"Comunica's own (Turtle)": None, "N-Triples": "application/n-triples"}
-# Every patient with its age where it has one: over the endpoint the default graph is the union of the named graphs,
-# which over the store itself is each pattern matched in any graph.
-PATIENTS = GR + "SELECT ?patient ?age WHERE { ?patient a gr:Patient OPTIONAL { ?patient gr:ageYears ?age } }"
-PATIENTS_IN_GRAPHS = (
-    GR + "SELECT ?patient ?age WHERE { GRAPH ?a { ?patient a gr:Patient } "
-    "OPTIONAL { GRAPH ?b { ?patient gr:ageYears ?age } } }"
-)
+# Each pair: a SELECT over the endpoint, whose default graph is the union of the named graphs, and the same over the
+# store itself (each pattern matched in any graph). Every patient with its age; the least literal of each datatype
+# and language, so each kind of term the store holds makes the round trip.
+SELECTS = {
+    "patients": (
+        GR + "SELECT ?patient ?age WHERE { ?patient a gr:Patient OPTIONAL { ?patient gr:ageYears ?age } }",
+        GR + "SELECT ?patient ?age WHERE { GRAPH ?a { ?patient a gr:Patient } "
+        "OPTIONAL { GRAPH ?b { ?patient gr:ageYears ?age } } }",
+    ),
+    "literals": (
+        "SELECT ?type ?lang (MIN(?o) AS ?least) WHERE { ?s ?p ?o FILTER(isLiteral(?o)) } "
+        "GROUP BY (DATATYPE(?o) AS ?type) (LANG(?o) AS ?lang)",
+        "SELECT ?type ?lang (MIN(?o) AS ?least) WHERE { GRAPH ?g { ?s ?p ?o FILTER(isLiteral(?o)) } } "
+        "GROUP BY (DATATYPE(?o) AS ?type) (LANG(?o) AS ?lang)",
+    ),
+}
 
 
 def _tool(name: str) -> str:
@@ -85,20 +95,24 @@ def run(comunica: Path, text: str, *sources: str, accept: str | None = None) -> 
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
+def answers(comunica: Path, texts: list[str], *sources: str, accept: str | None = None) -> list[str]:
+    """Comunica's answers to `texts`, asked at once (each run is mostly Node starting up)."""
+    with ThreadPoolExecutor(len(texts)) as pool:
+        return list(pool.map(lambda text: answer(comunica, text, *sources, accept=accept), texts))
+
+
 def answer(comunica: Path, text: str, *sources: str, accept: str | None = None) -> str:
     done = run(comunica, text, *sources, accept=accept)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def solutions(comunica: Path, text: str, *sources: str, accept: str | None = None) -> list[tuple[str, ...]]:
-    """SELECT ?patient ?age rows, sorted, each term in N-Triples syntax ("" when unbound)."""
-    rows = json.loads(answer(comunica, text, *sources, accept=accept))
-    return sorted((row["patient"], row.get("age", "")) for row in rows)
+Solutions = list[tuple[tuple[str, str], ...]]
 
 
-def graph(comunica: Path, text: str, *sources: str, accept: str | None = None) -> Graph:
-    return Graph().parse(data=answer(comunica, text, *sources, accept=accept), format="nt")
+def solutions(comunica: Path, text: str, *sources: str, accept: str | None = None) -> Solutions:
+    """The rows of a SELECT, sorted, each its bound variables with their terms in N-Triples syntax."""
+    return sorted(tuple(sorted(row.items())) for row in json.loads(answer(comunica, text, *sources, accept=accept)))
 
 
 def on_disk(store: Path, text: str) -> Rows | bool | Graph:
@@ -106,10 +120,11 @@ def on_disk(store: Path, text: str) -> Rows | bool | Graph:
         return query(opened, text)
 
 
-def stored_patients(store: Path) -> list[tuple[str, ...]]:
-    rows = on_disk(store, PATIENTS_IN_GRAPHS)
+def stored(store: Path, text: str) -> Solutions:
+    """`solutions` of a SELECT over the store itself."""
+    rows = on_disk(store, text)
     assert isinstance(rows, Rows)
-    return sorted((p.n3() if p else "", age.n3() if age else "") for p, age in rows.rows)
+    return sorted(tuple(sorted((k, v.n3()) for k, v in row.items() if v is not None)) for row in rows)
 
 
 @pytest.fixture(scope="module")
@@ -125,41 +140,53 @@ def server(store: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def patient(store: Path) -> URIRef:
-    return URIRef(stored_patients(store)[0][0].strip("<>"))
+    return URIRef(dict(stored(store, SELECTS["patients"][1])[0])["patient"].strip("<>"))
 
 
 @pytest.mark.parametrize("accept", RESULTS.values(), ids=RESULTS.keys())
-def test_select_every_patient_as_over_the_store(comunica: Path, server: Server, store: Path, accept: str) -> None:
-    expected = stored_patients(store)
-    assert len({p for p, _ in expected}) == 5 and all(age for _, age in expected)
-    assert solutions(comunica, PATIENTS, f"sparql@{server.url}sparql", accept=accept) == expected
+@pytest.mark.parametrize("select", SELECTS.values(), ids=SELECTS.keys())
+def test_select_as_over_the_store(
+    comunica: Path, server: Server, store: Path, select: tuple[str, str], accept: str | None
+) -> None:
+    over_endpoint, over_graphs = select
+    expected = stored(store, over_graphs)
+    assert solutions(comunica, over_endpoint, f"sparql@{server.url}sparql", accept=accept) == expected
+
+
+def test_the_selects_see_every_patient_and_every_kind_of_literal(store: Path) -> None:
+    patients = stored(store, SELECTS["patients"][1])
+    assert len(patients) == 5 and all(len(row) == 2 for row in patients)  # each with an age
+    kinds = {(dict(row)["type"], dict(row)["lang"]) for row in stored(store, SELECTS["literals"][1])}
+    english = ("<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>", '"en"')
+    assert len(kinds) >= 5 and english in kinds and ("<http://www.w3.org/2001/XMLSchema#integer>", '""') in kinds
 
 
 def test_comunica_identifies_the_endpoint_from_its_service_description(
     comunica: Path, server: Server, store: Path
 ) -> None:
-    assert solutions(comunica, PATIENTS, f"{server.url}sparql") == stored_patients(store)
+    patients, over_graphs = SELECTS["patients"]
+    assert solutions(comunica, patients, f"{server.url}sparql") == stored(store, over_graphs)
 
 
 @pytest.mark.parametrize("accept", RESULTS.values(), ids=RESULTS.keys())
-def test_ask(comunica: Path, server: Server, patient: URIRef, accept: str) -> None:
-    source = f"sparql@{server.url}sparql"
-    assert answer(comunica, GR + f"ASK {{ <{patient}> a gr:Patient }}", source, accept=accept) == "true\n"
-    assert answer(comunica, GR + f"ASK {{ <{patient}x> a gr:Patient }}", source, accept=accept) == "false\n"
+def test_ask(comunica: Path, server: Server, patient: URIRef, accept: str | None) -> None:
+    asked = [GR + f"ASK {{ <{patient}> a gr:Patient }}", GR + f"ASK {{ <{patient}x> a gr:Patient }}"]
+    assert answers(comunica, asked, f"sparql@{server.url}sparql", accept=accept) == ["true\n", "false\n"]
 
 
 @pytest.mark.parametrize("accept", GRAPHS.values(), ids=GRAPHS.keys())
 def test_construct_and_describe_as_rdflib_gets_them(
-    comunica: Path, server: Server, store: Path, patient: URIRef, accept: str
+    comunica: Path, server: Server, store: Path, patient: URIRef, accept: str | None
 ) -> None:
-    source = f"sparql@{server.url}sparql"
     rdflib = Graph(store=SPARQLStore(server.url + "sparql"))
     built = f"CONSTRUCT {{ <{patient}> ?p ?o }} WHERE {{ <{patient}> ?p ?o }}"
     stored = on_disk(store, f"CONSTRUCT {{ <{patient}> ?p ?o }} WHERE {{ GRAPH ?g {{ <{patient}> ?p ?o }} }}")
     assert isinstance(stored, Graph) and len(stored) > 5
-    constructed = graph(comunica, built, source, accept=accept)
+    constructed, described = (
+        Graph().parse(data=text, format="nt")
+        for text in answers(comunica, [built, f"DESCRIBE <{patient}>"], f"sparql@{server.url}sparql", accept=accept)
+    )
     assert set(constructed) == set(stored) == set(rdflib.query(built).graph or ())
-    described = graph(comunica, f"DESCRIBE <{patient}>", source, accept=accept)
     by_rdflib = rdflib.query(f"DESCRIBE <{patient}>").graph
     assert by_rdflib is not None and isomorphic(described, by_rdflib) and set(stored) <= set(described)
 
@@ -178,10 +205,11 @@ def other_server(other_store: Path) -> Iterator[Server]:
 def test_federation_over_two_endpoints_answers_the_union(
     comunica: Path, server: Server, other_server: Server, store: Path, other_store: Path
 ) -> None:
-    union = sorted(stored_patients(store) + stored_patients(other_store))
-    assert len({p for p, _ in union}) == 7
+    patients, over_graphs = SELECTS["patients"]
+    union = sorted(stored(store, over_graphs) + stored(other_store, over_graphs))
+    assert len({dict(row)["patient"] for row in union}) == 7
     sources = (f"sparql@{server.url}sparql", f"sparql@{other_server.url}sparql")
-    assert solutions(comunica, PATIENTS, *sources) == union
+    assert solutions(comunica, patients, *sources) == union
 
 
 @pytest.mark.parametrize(
