@@ -180,15 +180,15 @@ def test_construct_and_describe_as_rdflib_gets_them(
 ) -> None:
     rdflib = Graph(store=SPARQLStore(server.url + "sparql"))
     built = f"CONSTRUCT {{ <{patient}> ?p ?o }} WHERE {{ <{patient}> ?p ?o }}"
-    stored = on_disk(store, f"CONSTRUCT {{ <{patient}> ?p ?o }} WHERE {{ GRAPH ?g {{ <{patient}> ?p ?o }} }}")
-    assert isinstance(stored, Graph) and len(stored) > 5
+    on_store = on_disk(store, f"CONSTRUCT {{ <{patient}> ?p ?o }} WHERE {{ GRAPH ?g {{ <{patient}> ?p ?o }} }}")
+    assert isinstance(on_store, Graph) and len(on_store) > 5
     constructed, described = (
         Graph().parse(data=text, format="nt")
         for text in answers(comunica, [built, f"DESCRIBE <{patient}>"], f"sparql@{server.url}sparql", accept=accept)
     )
-    assert set(constructed) == set(stored) == set(rdflib.query(built).graph or ())
+    assert set(constructed) == set(on_store) == set(rdflib.query(built).graph or ())
     by_rdflib = rdflib.query(f"DESCRIBE <{patient}>").graph
-    assert by_rdflib is not None and isomorphic(described, by_rdflib) and set(stored) <= set(described)
+    assert by_rdflib is not None and isomorphic(described, by_rdflib) and set(on_store) <= set(described)
 
 
 @pytest.fixture(scope="module")
