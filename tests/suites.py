@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OWL2RL_SHARED = ROOT.parent / "shared" / "conformance" / "owl2rl"
 
 
-def _cache() -> Path:
+def cache_dir() -> Path:
+    """The test cache, where downloads are kept between runs."""
     where = Path(os.environ.get("REASONER_TEST_CACHE") or Path.home() / ".cache" / "guideline-reasoner-tests")
     where.mkdir(parents=True, exist_ok=True)
     return where
@@ -81,7 +82,7 @@ def fhir_package(name: str) -> Path:
 def shacl_suite() -> Path:
     """The W3C SHACL test suite's directory (its manifest.ttl includes core/ and sparql/)."""
     version = metadata.version("pyshacl")
-    root = _cache() / f"w3c-shacl-from-pyshacl-{version}"
+    root = cache_dir() / f"w3c-shacl-from-pyshacl-{version}"
     if (root / "manifest.ttl").is_file():
         return root
     prefix = f"pyshacl-{version}/test/resources/sht_tests/"

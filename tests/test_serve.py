@@ -57,9 +57,9 @@ TIMEOUT = 2.0
 MAX_ROWS = 40
 
 
-def build_store(root: Path, count: int = 6) -> Path:
-    """A real cohort store: `count` synthetic patients reasoned over by `batch`."""
-    write_cohort(reasoner.load_guideline(), count, root / "patients", seed=11)
+def build_store(root: Path, count: int = 6, seed: int = 11) -> Path:
+    """A real cohort store: `count` synthetic patients reasoned over by `batch` (their IRIs name the `seed`)."""
+    write_cohort(reasoner.load_guideline(), count, root / "patients", seed=seed)
     summary = batch([root / "patients"], root / "db")
     assert summary.done == count
     return root / "db"
