@@ -331,18 +331,22 @@ class _Assembler:
     def _missing(
         self, recs: list[AppliedRecommendation], sups: list[Suppressed], owners: dict[str, list[str]]
     ) -> list[Missing]:
-        """Red-flag fields recorded unknown, of the modules the patient is in scope of (`owners`: field -> them)."""
+        """Red-flag fields recorded unknown, of the modules the patient is in scope of (`owners`: field -> them);
+        a field that recommendations ask for (gr:asksFor) only when one of them applies."""
         out = []
         g = self.closed
+        applied = {r.id for r in recs}
         for record in sorted(g.objects(self.patient.iri, GR.hasFinding), key=str):
             if (record, GR.status, GR.Unknown) not in g:
                 continue
             fields = [t for t in self._asserted_types(record) if str(t) in owners]
-            if not fields:
+            asking = self.gl.asked_by.get(str(fields[0])) if fields else None
+            if not fields or (asking is not None and not asking & applied):
                 continue
             iri = str(record)
             needed = sorted(
-                {r.id for r in recs if any(f.iri == iri for f in r.because)}
+                (asking or frozenset()) & applied
+                | {r.id for r in recs if any(f.iri == iri for f in r.because)}
                 | {s.id for s in sups if any(f.iri == iri for f in s.because)}
             )
             plain = _opt_str(self.gl.graph.value(fields[0], GR.patientLabel))

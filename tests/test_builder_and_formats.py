@@ -101,3 +101,29 @@ def test_blank_node_records_are_given_stable_iris_and_evaluated() -> None:
     given = {i for i in because if not i.startswith("https://w3id.org/guideline-reasoner/derived/")}
     assert len(given) == 2 and all(i.startswith("https://w3id.org/guideline-reasoner/store/genid/") for i in given)
     assert first.to_json() == second.to_json()  # the same facts give the same IRIs
+
+
+def test_builder_and_json_ld_enter_the_clinical_breadth_terms() -> None:
+    """The generic builder methods take every term added for clinical breadth (findings with a status, drugs,
+    measurements in their declared unit); the result validates, is read back from JSON-LD with the project context
+    unchanged, and each fact changes the advice as the module says."""
+    b = reasoner.PatientBuilder("https://example.org/patient/breadth", birth_date=date(1970, 1, 1), sex="male",
+                                assessed_on=date(2026, 3, 22))  # fmt: skip
+    b.finding("NeurogenicClaudication", onset=date(2025, 9, 1))
+    b.finding("MRUnsafeImplant", recorded_on=date(2026, 3, 22))
+    b.finding("RequestsOpioid", recorded_on=date(2026, 3, 22))
+    b.finding("PriorLumbarMRI", recorded_on=date(2026, 1, 10))
+    b.finding("ImagingConfirmedSpinalStenosis", recorded_on=date(2026, 1, 10))
+    b.absent("Pregnancy", "HepaticImpairment")
+    b.medication("tacrolimus", start=date(2025, 1, 1), ongoing=True, route="oral")
+    b.measurement("PainScoreNRS", 8, recorded_on=date(2026, 3, 22))
+    b.measurement("CRP", 4, recorded_on=date(2026, 3, 20))
+    patient = b.build()
+    gl = reasoner.load_guideline()
+    assert reasoner.check(patient, gl) == []
+    doc = {"@context": CONTEXT_IRI, "@graph": json.loads(patient.graph.serialize(format="json-ld"))}
+    assert len(reasoner.load(json.dumps(doc), format="json-ld").graph) == len(patient.graph)
+    applied = reasoner.recommend(patient, guideline=gl).by_identifier()
+    assert "LBP-MED-03" in applied  # tacrolimus: NSAIDs contraindicated
+    assert "LBP-MED-14" in applied  # an opioid request: PDMP and overdose-risk check
+    assert not {"LBP-IMG-04", "LBP-IMG-05"} & set(applied)  # no MRI with an MR-unsafe implant

@@ -395,3 +395,63 @@ def test_a_code_two_modules_share_types_the_record_with_both_concepts(tmp_path: 
     record = URIRef("https://ehr.example/fhir/Patient/p1/record/Observation-egfr")
     kinds = set(patient.graph.objects(record, RDF.type))
     assert {VOCAB.EGFR, URIRef("https://example.org/renal-extra#KidneyFiltration")} <= kinds
+
+
+def test_the_clinical_breadth_terms_are_read_from_a_bundle() -> None:
+    """The terms added for clinical breadth: tacrolimus by its RxNorm product code, a pain score and CRP by LOINC,
+    and findings with no verified standard code (neurogenic claudication, an MR-unsafe implant, pregnancy documented
+    absent, an opioid request, a prior MRI showing a disc herniation) by the vocabulary's own code system."""
+    rx, own = "http://www.nlm.nih.gov/research/umls/rxnorm", "https://w3id.org/guideline-reasoner/vocab"
+
+    def observation(id_: str, code: str, value: float, unit: str) -> dict[str, Any]:
+        quantity = {"value": value, "unit": unit, "code": unit, "system": "http://unitsofmeasure.org"}
+        return {
+            "resourceType": "Observation",
+            "id": id_,
+            "status": "final",
+            "subject": PAT,
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "effectiveDateTime": "2026-03-20",
+            "valueQuantity": quantity,
+        }
+
+    text = _bundle(
+        _condition("claudication", own, "NeurogenicClaudication", onsetDateTime="2025-09-01"),
+        _condition("implant", own, "MRUnsafeImplant"),
+        _condition("pregnancy", own, "Pregnancy", verificationStatus=_status("refuted")),
+        _condition("asks", own, "RequestsOpioid"),
+        _condition("mri", own, "PriorLumbarMRI", onsetDateTime="2026-01-10"),
+        _condition("hernia", own, "ImagingConfirmedDiscHerniation", onsetDateTime="2026-01-10"),
+        {
+            "resourceType": "MedicationStatement",
+            "id": "tac",
+            "status": "active",
+            "subject": PAT,
+            "medicationCodeableConcept": {"coding": [{"system": rx, "code": "198377"}]},
+            "effectivePeriod": {"start": "2025-01-01"},
+        },
+        observation("pain", "72514-3", 8, "{score}"),
+        observation("crp", "1988-5", 4, "mg/L"),
+    )
+    patient = reasoner.load(text)
+    g, base = patient.graph, "https://ehr.example/fhir/Patient/p1/record/"
+    assert not patient.unmapped
+    for resource, concept in [
+        ("Condition-claudication", VOCAB.NeurogenicClaudication),
+        ("Condition-implant", VOCAB.MRUnsafeImplant),
+        ("Condition-pregnancy", VOCAB.Pregnancy),
+        ("Condition-asks", VOCAB.RequestsOpioid),
+        ("Condition-mri", VOCAB.PriorLumbarMRI),
+        ("Condition-hernia", VOCAB.ImagingConfirmedDiscHerniation),
+        ("Observation-pain", VOCAB.PainScoreNRS),
+        ("Observation-crp", VOCAB.CRP),
+    ]:
+        assert (URIRef(base + resource), RDF.type, concept) in g, resource
+    assert _status_of(patient, "Condition/pregnancy") == GR.Absent
+    assert _status_of(patient, "Condition/implant") == GR.Present
+    assert g.value(URIRef(base + "MedicationStatement-tac"), GR.drug) == VOCAB.tacrolimus
+    assert float(g.value(URIRef(base + "Observation-pain"), GR.value)) == 8.0  # type: ignore[arg-type]
+    applied = reasoner.recommend(patient).by_identifier()
+    assert "LBP-MED-03" in applied  # tacrolimus: NSAIDs contraindicated
+    assert "LBP-MED-10" in applied or "LBP-MED-14" in applied  # the opioid request brings the CDC safety advice
+    assert not {"LBP-IMG-05", "LBP-IMG-04"} & set(applied)  # no MRI with an MR-unsafe implant

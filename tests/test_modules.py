@@ -253,8 +253,10 @@ def test_the_environment_names_the_modules(module: Path, tmp_path: Path) -> None
         (("    gr:partOf <https://example.org/demo> ;\n", ""), r"DEMO-01 needs gr:partOf exactly one loaded guideline"),
         (("demo:FeverPatient a owl:Class", "<https://example.org/x> a gr:Guideline .\ndemo:FeverPatient a owl:Class"),
          r"a module declares one gr:Guideline, its own ontology"),
+        (("    gr:eligibility demo:FeverPatient ;\n", "    gr:asksFor demo:FeverPatient ;\n"),
+         r"DEMO-01 has gr:asksFor https://example.org/demo#FeverPatient; expected a red-flag field"),
     ],
-    ids=["unresolved-import", "recommendation-without-module", "two-guidelines"],
+    ids=["unresolved-import", "recommendation-without-module", "two-guidelines", "asks-for-no-red-flag"],
 )  # fmt: skip
 def test_a_broken_module_is_refused_naming_what_is_wrong(module: Path, edit: tuple[str, str], message: str) -> None:
     path = module / "module.ttl"

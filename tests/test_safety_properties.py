@@ -134,9 +134,17 @@ def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) ->
         assert "LBP-ASSESS-03" in fired
     kinds = {field, *CLOSURE.subjects(RDFS.subClassOf, field)}
     implied = {s for s, _, o in quiet.derived.triples((None, RDF.type, None)) if o in kinds}  # e.g. from laterality
-    asked = {f for g in quiet.guidelines for f in GL.module(g.iri).red_flag_fields}  # by the modules in scope
+    applied = {r.id for r in quiet.recommendations}
+    asked = {  # by the modules in scope; a field recommendations ask for (gr:asksFor) only when one applies
+        f
+        for g in quiet.guidelines
+        for f in GL.module(g.iri).red_flag_fields
+        if f not in GL.asked_by or GL.asked_by[f] & applied
+    }
     if str(field) in asked and not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
         assert str(field) in {m.finding for m in quiet.missing}
+    if str(field) not in asked:  # out of scope, or asked for only by recommendations that do not apply
+        assert str(field) not in {m.finding for m in quiet.missing}
 
 
 VOCAB = Namespace("https://w3id.org/guideline-reasoner/vocab#")

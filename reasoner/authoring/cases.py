@@ -25,7 +25,7 @@ from reasoner.input.load import load
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline, RecommendationSpec, load_guideline
 from reasoner.namespaces import GR, OWL, RDF, RDFS, XSD
-from reasoner.output.result import AppliedRecommendation, Recommendations
+from reasoner.output.result import AppliedRecommendation, Missing, Recommendations
 from reasoner.pipeline import JURISDICTIONS, recommend
 
 __all__ = [
@@ -49,7 +49,7 @@ KINDS = ("order", "refer", "start", "continue", "stop", "avoid", "assess", "reas
 #: Prefixes a case may use in targets, and that inline patient Turtle gets without declaring them.
 _STANDARD = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
 _FIELDS = ("name", "description", "as_of", "jurisdiction", "include_drafts", "patient", "patient_file")
-_LISTS = ("must", "must_not", "should_not", "suppressed", "conflicts")
+_LISTS = ("must", "must_not", "should_not", "suppressed", "conflicts", "missing", "not_missing")
 _MAPPING_KEYS = ("id", "kind", "target", "via")
 
 
@@ -84,6 +84,8 @@ class Expectations:
     should_not: tuple[Expectation, ...] = ()
     suppressed: tuple[str, ...] = ()
     conflicts: tuple[ConflictExpectation, ...] = ()
+    missing: tuple[str, ...] = ()  # red-flag fields the result must report missing
+    not_missing: tuple[str, ...] = ()  # ... and must not
 
 
 @dataclass(frozen=True)
@@ -221,15 +223,11 @@ def load_case(path: str | Path, *, guideline: Guideline | None = None) -> Case:
         should_not=reader.expectations(data, "should_not"),
         suppressed=tuple(reader.identifier(x, f"suppressed (item {i})") for i, x in reader.items(data, "suppressed")),
         conflicts=tuple(reader.conflict(x, f"conflicts (item {i})") for i, x in reader.items(data, "conflicts")),
+        missing=tuple(reader.term(x, f"missing (item {i})") for i, x in reader.items(data, "missing")),
+        not_missing=tuple(reader.term(x, f"not_missing (item {i})") for i, x in reader.items(data, "not_missing")),
     )
-    if not (
-        expectations.must
-        or expectations.must_not
-        or expectations.should_not
-        or expectations.suppressed
-        or expectations.conflicts
-    ):
-        raise CaseError(str(file), None, "no expectations; a case needs must, must_not, should_not or suppressed")
+    if not any(getattr(expectations, key) for key in _LISTS):
+        raise CaseError(str(file), None, f"no expectations; a case needs one of {', '.join(_LISTS)}")
     jurisdiction = data.get("jurisdiction", "US")
     if jurisdiction not in JURISDICTIONS:
         raise CaseError(str(file), "jurisdiction", f"{jurisdiction!r}; expected one of {', '.join(JURISDICTIONS)}")
@@ -438,6 +436,9 @@ def run_case(case: Case, *, guideline: Guideline | None = None) -> CaseResult:
         for c in result.conflicts
     }
     failures += [explain.no_conflict(c, found) for c in exp.conflicts if (c.between, c.prevailing) not in found]
+    reported = {m.finding: m for m in result.missing}
+    failures += [explain.field("missing", f, reported) for f in exp.missing if f not in reported]
+    failures += [explain.field("not_missing", f, reported) for f in exp.not_missing if f in reported]
     warnings = [explain.unwanted("should_not", e) for e in exp.should_not if explain.applied(e)]
     return CaseResult(case, result, tuple(failures), tuple(warnings))
 
@@ -487,6 +488,14 @@ class _Explainer:
             for pair, won in found
         ]
         return Unmet("conflicts", exp.text, f"a conflict {exp.text}", "conflicts: " + ("; ".join(seen) or "none"))
+
+    def field(self, key: str, finding: str, reported: dict[str, Missing]) -> Unmet:
+        name = compact(finding, self.gl)
+        listed = ", ".join(compact(f, self.gl) for f in sorted(reported)) or "none"
+        if key == "missing":
+            return Unmet(key, name, f"{name} reported missing", f"missing: {listed}")
+        needed = ", ".join(self.gl.recommendations[r].identifier for r in reported[finding].needed_for) or "nothing"
+        return Unmet(key, name, f"{name} not reported missing", f"reported missing, needed for {needed}")
 
     def not_suppressed(self, identifier: str) -> Unmet:
         rec = self.result.by_identifier().get(identifier)

@@ -77,6 +77,7 @@ _ORDER: tuple[URIRef, ...] = (
     GR.eligibility,
     GR.exclusion,
     GR.considers,
+    GR.asksFor,
     GR.supersededBy,
     GR.urgency,
     GR.withinHours,

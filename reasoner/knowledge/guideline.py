@@ -73,6 +73,7 @@ class RecommendationSpec:
     eligibility: tuple[str, ...]
     exclusions: tuple[str, ...]
     considers: tuple[str, ...]
+    asks_for: tuple[str, ...]  # red-flag fields reported missing only when a recommendation asking for them applies
     superseded_by: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     review_status: str
@@ -140,6 +141,7 @@ class Guideline:
         self.recommendations = {
             str(r): self._recommendation(r) for r in self.graph.subjects(RDF.type, GR.Recommendation)
         }
+        self.asked_by = self._asked_by()
         self.opposes = {
             self.notation(kind): frozenset(self.notation(o) for o in self.graph.objects(kind, GR.opposes))
             for kind in self.graph.subjects(GR.opposes, None)
@@ -161,6 +163,21 @@ class Guideline:
                 (*core_feature_files(), *(f for d in selection.modules for f in d.features)), key=lambda p: p.name
             )
         )
+
+    def _asked_by(self) -> dict[str, frozenset[str]]:
+        """Red-flag field -> the recommendations asking for it (gr:asksFor); a field no module treats as a red flag
+        is an error naming the recommendation, since it could never be reported missing."""
+        fields = {f for m in self.modules for f in m.red_flag_fields}
+        asked: dict[str, set[str]] = {}
+        for spec in self.recommendations.values():
+            for f in spec.asks_for:
+                if f not in fields:
+                    raise GuidelineError(
+                        f"recommendation {spec.iri} has gr:asksFor {f}; expected a red-flag field "
+                        "(a direct rdfs:subClassOf gr:RedFlag in a loaded module)"
+                    )
+                asked.setdefault(f, set()).add(spec.iri)
+        return {f: frozenset(r) for f, r in asked.items()}
 
     def members(self, iri: str) -> frozenset[str]:
         """`iri`, its subclasses and every individual typed with one of them, in the guideline's closure."""
@@ -372,6 +389,7 @@ class Guideline:
             eligibility=iris(GR.eligibility),
             exclusions=iris(GR.exclusion),
             considers=iris(GR.considers),
+            asks_for=iris(GR.asksFor),
             superseded_by=iris(GR.supersededBy),
             evidence=tuple(evidence),
             review_status=self.notation(status) if status is not None else "draft",
