@@ -70,8 +70,12 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def derived_graph_of(graphs: Iterable[str], patient: str) -> str:
-    """The name of `patient`'s derived graph among `graphs` (it names every guideline version applied, which depends
-    on the modules whose scope the patient is in); "" when there is none."""
-    prefix = derived_graph(patient, "")
-    return next((g for g in graphs if g == prefix or g.startswith(prefix + "&")), "")
+def derived_graph_of(graphs: Iterable[str], patient: str, jurisdiction: str = "US") -> str:
+    """The name of `patient`'s one evaluation graph under `jurisdiction` among `graphs` (the name also holds the
+    as-of date and every guideline version applied, which depends on the modules whose scope the patient is in); ""
+    when there is none. Fails when there are several (the same patient at several dates)."""
+    prefix = derived_graph(patient, "", jurisdiction, "")
+    prefix = prefix[: prefix.index("&asOf=") + len("&asOf=")]
+    found = [g for g in graphs if g.startswith(prefix)]
+    assert len(found) <= 1, f"{patient} has {len(found)} evaluations under {jurisdiction}: {found}"
+    return found[0] if found else ""

@@ -173,7 +173,7 @@ def test_writing_a_patient_replaces_exactly_its_graphs_on_the_server(
     facts = facts_graph(str(patient.iri))
     mine = (
         f"<{facts}>",
-        f"<{derived_graph(str(patient.iri), result.versions_key)}>",
+        f"<{derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of)}>",
     )
     assert [q for q in after if not q.endswith(mine)] == [q for q in before if not q.endswith(mine)]
     fact = f"<{patient.iri}> <{GR.sex}> <{sex}> <{facts}>"
