@@ -10,6 +10,7 @@ import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
 from reasoner.store.batch import batch
-from reasoner.store.cohort import CohortStore, Rows, open_store, query
-from reasoner.synth.cohort import cases_of, synthesize, write_cohort
+from reasoner.store.cohort import CohortStore, Rows, open_store, query, skolemize, write_guideline, write_patient
+from reasoner.synth.cohort import cases_of, synthesize, synthetic_patients, write_cohort
 
 LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
@@ -456,3 +457,27 @@ def test_trigger_facts(cohort: Cohort) -> None:
     }
     nsaid = _run(cohort, "trigger-facts", identifier="LBP-MED-03")
     assert nsaid and {r["identifier"] for r in nsaid} == {"LBP-MED-03"}
+
+
+def test_aggregates_count_each_date_once_and_as_of_selects_one() -> None:
+    """The same patients stored at their own dates and at one later date: unbound, an aggregate counts each
+    evaluation; bound to the later date, it counts that date's evaluations alone, as recommend() gives them."""
+    gl = reasoner.load_guideline()
+    later = date(2027, 1, 1)
+    patients = [skolemize(p) for p in synthetic_patients(gl, 6, seed=SEED)]
+    own = [reasoner.recommend(p, guideline=gl) for p in patients]
+    then = [reasoner.recommend(p, guideline=gl, as_of=later) for p in patients]
+    with open_store() as store:
+        write_guideline(store, gl)
+        for patient, *results in zip(patients, own, then, strict=True):
+            for result in results:
+                write_patient(store, patient, result)
+        text = research.queries()["recommendation-frequency"].text
+
+        def given(**bindings: Any) -> dict[str, int]:
+            rows = query(store, text, bindings=bindings)
+            assert isinstance(rows, Rows)
+            return {str(r["identifier"]): int(r["given"]) for r in rows if r["given"]}  # type: ignore[arg-type]
+
+        assert given(asOf=later) == dict(Counter(rec.identifier for r in then for rec in r.recommendations))
+        assert given() == dict(Counter(rec.identifier for r in own + then for rec in r.recommendations))
