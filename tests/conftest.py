@@ -7,6 +7,7 @@ import signal
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
@@ -70,8 +71,19 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def derived_graph_of(graphs: Iterable[str], patient: str) -> str:
-    """The name of `patient`'s derived graph among `graphs` (it names every guideline version applied, which depends
-    on the modules whose scope the patient is in); "" when there is none."""
-    prefix = derived_graph(patient, "")
-    return next((g for g in graphs if g == prefix or g.startswith(prefix + "&")), "")
+def evaluations_of(graphs: Iterable[str], patient: str) -> list[str]:
+    """The names of `patient`'s evaluation graphs among `graphs` (one per guideline versions, jurisdiction and as-of
+    date it was evaluated at), sorted."""
+    prefix = derived_graph(patient, "", "", "")
+    prefix = prefix[: prefix.index("&jurisdiction=") + 1]
+    return sorted(g for g in graphs if g.startswith(prefix))
+
+
+def derived_graph_of(graphs: Iterable[str], patient: str, jurisdiction: str = "US") -> str:
+    """The name of `patient`'s one evaluation graph under `jurisdiction` among `graphs` (the name also holds the
+    as-of date and every guideline version applied, which depends on the modules whose scope the patient is in); ""
+    when there is none. Fails when there are several (the same patient at several dates)."""
+    marker = f"&jurisdiction={quote(jurisdiction, safe='')}&"
+    found = [g for g in evaluations_of(graphs, patient) if marker in g]
+    assert len(found) <= 1, f"{patient} has {len(found)} evaluations under {jurisdiction}: {found}"
+    return found[0] if found else ""

@@ -35,13 +35,13 @@ from reasoner.store.cohort import (
     write_patients,
 )
 from reasoner.synth.cohort import write_cohort
-from tests.conftest import derived_graph_of, store_dump
+from tests.conftest import evaluations_of, store_dump
 
 OLD_DAY, NEW_DAY = date(2027, 3, 1), date(2027, 4, 1)  # after the synthetic cohort, whose facts are all of 2026
 KEPT, FRESH = 30, 10  # patients stored before the batch and revised by it; patients the batch adds
 CLI = [sys.executable, "-m", "reasoner.cli"]
 
-State = tuple[frozenset[str], frozenset[str]]  # one patient's facts graph and derived graph
+State = tuple[frozenset[str], frozenset[str]]  # one patient's facts graph, and its evaluation graphs' quads
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,13 @@ class Cohort:
 
 
 def _states(path: Path, patients: list[str], version: str) -> dict[str, State]:
-    def graph(store: ox.Store, name: str) -> frozenset[str]:  # "": a patient not stored (yet)
-        return (
-            frozenset(str(q.triple) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
-            if name
-            else frozenset()
-        )
+    def graph(store: ox.Store, *names: str) -> frozenset[str]:
+        return frozenset(str(q) for n in names for q in store.quads_for_pattern(None, None, None, ox.NamedNode(n)))
 
     with open_store(path, read_only=True) as opened:
         store = opened.oxigraph
         names = {str(g.value) for g in store.named_graphs()}  # type: ignore[union-attr]
-        return {p: (graph(store, facts_graph(p)), graph(store, derived_graph_of(names, p))) for p in patients}
+        return {p: (graph(store, facts_graph(p)), graph(store, *evaluations_of(names, p))) for p in patients}
 
 
 def _batch_cli(inputs: Path, store: Path, day: date, *options: str) -> subprocess.Popen[bytes]:
@@ -265,20 +261,25 @@ def test_readers_during_writes_see_each_patient_whole(cohort: Cohort) -> None:
         done.set()
         reader.join()
     assert not failures and len(answers) >= 2
-    old_triples = {g: _triples(r.body, g) for r in old for g in r.graphs}
-    new_triples = {g: _triples(r.body, g) for r in new for g in r.graphs}
+    # The states each patient's graphs pass through, write after write: one write replaces a patient's facts graph
+    # and the one evaluation it carries (the evaluation at the other date stays).
+    steps: list[dict[str, set[str]]] = [{}]
+    for _ in range(4):
+        for records in (old, new):
+            step = dict(steps[-1])
+            step.update({g: _triples(r.body, g) for r in records for g in r.graphs})
+            steps.append(step)
+    mine: dict[str, list[str]] = {}
+    for record in old + new:
+        mine.setdefault(record.patient, []).extend(g for g in record.graphs if g not in mine.get(record.patient, []))
     for answer in answers:
         seen: dict[str, set[str]] = {}
         for graph, triple in answer:
             seen.setdefault(graph, set()).add(triple)
-        for record in new:  # every patient (FRESH ones are only in `new`)
-            state = [seen.get(g, set()) for g in record.graphs]
-            allowed = (
-                [set() for _ in record.graphs],
-                [old_triples.get(g, set()) for g in record.graphs],
-                [new_triples[g] for g in record.graphs],
-            )
-            assert state in allowed, f"{record.patient} is half-written in a snapshot"
+        for patient, graphs in mine.items():
+            state = [seen.get(g, set()) for g in graphs]
+            allowed = [[step.get(g, set()) for g in graphs] for step in steps]
+            assert state in allowed, f"{patient} is half-written in a snapshot"
 
 
 def _evaluated(inputs: Path, day: date) -> list[tuple[reasoner.Patient, reasoner.Recommendations]]:

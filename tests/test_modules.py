@@ -282,5 +282,5 @@ def test_the_store_keeps_each_recommendations_module_version(both: Guideline, tm
     assert {str(v) for v in given.column("v")} == versions
     assert {str(v) for v in catalogued.column("v")} == versions, "each module's version has its own graph"
     (graph,) = {str(g) for g in given.column("g")}
-    assert graph == derived_graph(str(case.patient.iri), result.versions_key)
+    assert graph == derived_graph(str(case.patient.iri), result.versions_key, result.jurisdiction, result.as_of)
     assert all(quote(v, safe="") in graph for v in versions), "the derived graph is named by every version applied"

@@ -1,6 +1,8 @@
-"""The research queries (queries/research/*.rq) against a generated cohort batched into a store under two guideline
-versions: the bundled one and a copy with one recommendation turned into a draft. Every expected answer is computed
-here, independently, from the patients' own facts and what recommend() returned for them; nothing is hard-coded."""
+"""The research queries (queries/research/*.rq) against a generated cohort batched into one store three times: under
+two guideline versions (the bundled one and a copy with one recommendation turned into a draft) with the US sources,
+and under the bundled version with the UK's. Every expected answer is computed here, independently, from the
+patients' own facts and what recommend() returned for them; nothing is hard-coded. Each evaluation (patient,
+versions, jurisdiction, as-of date) is its own graph: an answer that mixed them would double count."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,8 @@ from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations
 from reasoner.store import research
 from reasoner.store.batch import batch
-from reasoner.store.cohort import CohortStore, Rows, open_store, query
-from reasoner.synth.cohort import cases_of, synthesize, write_cohort
+from reasoner.store.cohort import CohortStore, Rows, open_store, query, skolemize, write_guideline, write_patient
+from reasoner.synth.cohort import cases_of, synthesize, synthetic_patients, write_cohort
 
 LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
 
@@ -36,7 +39,8 @@ LIMITS = (LBP.KetorolacLimitReached, LBP.KetorolacLimitExceeded, LBP.Cyclobenzap
 class Cohort:
     store: CohortStore
     patients: dict[str, Patient]
-    results: dict[str, dict[str, Recommendations]]  # version IRI -> patient IRI -> result
+    results: dict[str, dict[str, Recommendations]]  # version IRI -> patient IRI -> result, US sources
+    uk: dict[str, Recommendations]  # patient IRI -> result under the bundled version, UK sources
     guidelines: dict[str, Guideline]
     cases: dict[str, Case]  # patient IRI -> the test case it was drawn from
     changed: str  # the recommendation made a draft in the second version
@@ -44,6 +48,12 @@ class Cohort:
     @property
     def versions(self) -> list[str]:
         return sorted(self.guidelines)
+
+    @property
+    def evaluations(self) -> list[tuple[str, str, dict[str, Recommendations]]]:
+        """Each stored batch: version IRI, jurisdiction, patient IRI -> result."""
+        bundled = min(self.versions, key=len)
+        return [*((v, "US", r) for v, r in sorted(self.results.items())), (bundled, "UK", self.uk)]
 
 
 def _variant(gl: Guideline, root: Path, changed: str) -> str:
@@ -81,10 +91,15 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
     gl2 = reasoner.load_guideline(tmp / "variant", cache_root=tmp / "cache")
     assert gl2.version_iri == version
     second = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl2)}  # type: ignore[union-attr]
+    uk = {r.patient: r for r in reasoner.recommend_many(patients.values(), guideline=gl, jurisdiction="UK")}
     store_path = tmp / "store"
-    for root in (None, tmp / "variant"):
+    for root, jurisdiction in ((None, "US"), (tmp / "variant", "US"), (None, "UK")):
         summary = batch(
-            [tmp / "cohort"], store_path, guidelines=(root,) if root else (), cache_root=tmp / "cache" if root else None
+            [tmp / "cohort"],
+            store_path,
+            guidelines=(root,) if root else (),
+            cache_root=tmp / "cache" if root else None,
+            jurisdiction=jurisdiction,
         )
         assert (summary.done, summary.invalid) == (count, [])
     store = open_store(store_path, read_only=True)
@@ -92,6 +107,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
         store,
         patients,
         {gl.version_iri: first, gl2.version_iri: second},  # type: ignore[dict-item]
+        uk,  # type: ignore[arg-type]
         {gl.version_iri: gl, gl2.version_iri: gl2},
         {str(s.patient.iri): s.case for s in drawn},
         changed,
@@ -111,11 +127,11 @@ def _py(value: Node | None) -> Any:
     return None if value is None else str(value)
 
 
-def _records(c: Cohort, version: str, iri: str) -> Graph:
-    """The patient's facts plus what the feature rules derived for it under `version`."""
+def _records(c: Cohort, result: Recommendations) -> Graph:
+    """The patient's facts plus what the feature rules derived for it in that evaluation."""
     graph = Graph()
-    graph += c.patients[iri].graph
-    graph += c.results[version][iri].derived
+    graph += c.patients[result.patient].graph
+    graph += result.derived
     return graph
 
 
@@ -141,7 +157,7 @@ def test_every_documented_parameter_restricts_the_answer_to_its_value(cohort: Co
             if not values:
                 continue
             value = values[-1]
-            term = Literal(value) if isinstance(value, str) and not value.startswith("http") else URIRef(value)
+            term = URIRef(value) if isinstance(value, str) and value.startswith("http") else Literal(value)
             rows = _run(cohort, name, **fixed, **{parameter: term})
             assert rows == [r for r in every if r[parameter] == value], (name, parameter)
 
@@ -150,18 +166,17 @@ def test_every_documented_parameter_restricts_the_answer_to_its_value(cohort: Co
 
 
 def test_red_flag_prevalence(cohort: Cohort) -> None:
-    for version, gl in cohort.guidelines.items():
+    for version, jurisdiction, results in cohort.evaluations:
+        gl = cohort.guidelines[version]
         fields = sorted(f for f in gl.graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
         # a run uses the versions of the modules whose scope the patient is in: the others' red flags are not its own
-        scoped = [
-            i for i in cohort.patients if version in {g.version_iri for g in cohort.results[version][i].guidelines}
-        ]
+        scoped = [i for i in cohort.patients if version in {g.version_iri for g in results[i].guidelines}]
         expected = {}
         for field in fields:
             narrower = set(gl.graph.transitive_subjects(RDFS.subClassOf, field))
             counts = Counter()
             for iri in scoped:
-                graph, rank = _records(cohort, version, iri), 0
+                graph, rank = _records(cohort, results[iri]), 0
                 for record in graph.objects(URIRef(iri), GR.hasFinding):
                     if set(graph.objects(record, RDF.type)) & narrower:
                         status = graph.value(record, GR.status)
@@ -169,7 +184,7 @@ def test_red_flag_prevalence(cohort: Cohort) -> None:
                 if rank:
                     counts[rank] += 1
             expected[str(field)] = (gl.label(field), counts[3], counts[2], counts[1], sum(counts.values()))
-        rows = _run(cohort, "red-flag-prevalence", version=URIRef(version))
+        rows = _run(cohort, "red-flag-prevalence", version=URIRef(version), jurisdiction=jurisdiction)
         got = {r["field"]: (r["label"], r["present"], r["unknown"], r["absent"], r["patients"]) for r in rows}
         assert got == expected
         assert all(r["patients"] == len(scoped) for r in rows), "every field is documented or unknown"
@@ -177,66 +192,82 @@ def test_red_flag_prevalence(cohort: Cohort) -> None:
 
 def test_urgent_advice(cohort: Cohort) -> None:
     expected = {
-        (version, iri, rec.identifier, str(GR[rec.urgency.capitalize()]), rec.within_hours)
-        for version, results in cohort.results.items()
+        (version, jurisdiction, iri, rec.identifier, str(GR[rec.urgency.capitalize()]), rec.within_hours)
+        for version, jurisdiction, results in cohort.evaluations
         for iri, result in results.items()
         for rec in result.recommendations
         if rec.urgency in ("emergency", "urgent")
     }
     rows = _run(cohort, "urgent-advice")
-    assert {(r["version"], r["patient"], r["identifier"], r["urgency"], r["withinHours"]) for r in rows} == expected
+    got = {
+        (r["version"], r["jurisdiction"], r["patient"], r["identifier"], r["urgency"], r["withinHours"]) for r in rows
+    }
+    assert got == expected
     assert any(r["urgency"] == str(GR.Emergency) for r in rows) and any(r["urgency"] == str(GR.Urgent) for r in rows)
-    for version in cohort.versions:  # most urgent first
-        ranks = [r["urgency"] == str(GR.Emergency) for r in rows if r["version"] == version]
+    for version, jurisdiction, _ in cohort.evaluations:  # most urgent first
+        ranks = [
+            r["urgency"] == str(GR.Emergency)
+            for r in rows
+            if (r["version"], r["jurisdiction"]) == (version, jurisdiction)
+        ]
         assert ranks == sorted(ranks, reverse=True)
     only = _run(cohort, "urgent-advice", urgency=GR.Emergency)  # a projected parameter: substituted
     assert {r["urgency"] for r in only} == {str(GR.Emergency)}
     two = sorted({r["patient"] for r in rows})[:2]
     some = _run(cohort, "urgent-advice", patient=[URIRef(p) for p in two])  # several values: a VALUES block
     assert {r["patient"] for r in some} == set(two)
-    assert len(some) == sum(1 for e in expected if e[1] in two)
+    assert len(some) == sum(1 for e in expected if e[2] in two)
 
 
 def test_recommendations_by_evidence_quality(cohort: Cohort) -> None:
-    expected: dict[tuple[str, str | None], tuple[int, set[str], set[str]]] = {}
-    for version, results in cohort.results.items():
+    expected: dict[tuple[str, str, str | None], tuple[int, set[str], set[str]]] = {}
+    for version, jurisdiction, results in cohort.evaluations:
         for iri, result in results.items():
             for rec in result.recommendations:
-                times, patients, recs = expected.get((version, rec.quality), (0, set(), set()))
-                expected[(version, rec.quality)] = (times + 1, patients | {iri}, recs | {rec.id})
+                key = (version, jurisdiction, rec.quality)
+                times, patients, recs = expected.get(key, (0, set(), set()))
+                expected[key] = (times + 1, patients | {iri}, recs | {rec.id})
     rows = _run(cohort, "recommendations-by-evidence-quality")
-    got = {(r["version"], r["qualityLabel"]): (r["times"], r["patients"], r["recommendations"]) for r in rows}
+    got = {
+        (r["version"], r["jurisdiction"], r["qualityLabel"]): (r["times"], r["patients"], r["recommendations"])
+        for r in rows
+    }
     assert got == {k: (t, len(p), len(r)) for k, (t, p, r) in expected.items()}
 
 
 def test_recommendations_by_source(cohort: Cohort) -> None:
-    times: Counter[tuple[str, str]] = Counter()
-    patients: dict[tuple[str, str], set[str]] = defaultdict(set)
-    recs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for version, results in cohort.results.items():
+    times: Counter[tuple[str, str, str]] = Counter()
+    patients: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    recs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for version, jurisdiction, results in cohort.evaluations:
         for iri, result in results.items():
             for rec in result.recommendations:
                 for source in {s.iri for s in rec.sources}:
-                    times[(version, source)] += 1
-                    patients[(version, source)].add(iri)
-                    recs[(version, source)].add(rec.id)
+                    times[(version, jurisdiction, source)] += 1
+                    patients[(version, jurisdiction, source)].add(iri)
+                    recs[(version, jurisdiction, source)].add(rec.id)
     rows = _run(cohort, "recommendations-by-source")
-    got = {(r["version"], r["source"]): (r["times"], r["patients"], r["recommendations"]) for r in rows}
+    got = {
+        (r["version"], r["jurisdiction"], r["source"]): (r["times"], r["patients"], r["recommendations"]) for r in rows
+    }
     assert got == {k: (n, len(patients[k]), len(recs[k])) for k, n in times.items()}
 
 
 def test_advice_while_a_red_flag_was_unknown(cohort: Cohort) -> None:
     expected = {
-        (version, iri, rec.identifier, m.finding, rec.id in m.needed_for)
-        for version, results in cohort.results.items()
+        (version, jurisdiction, iri, result.as_of, rec.identifier, m.finding, rec.id in m.needed_for)
+        for version, jurisdiction, results in cohort.evaluations
         for iri, result in results.items()
         for rec in result.recommendations
         for m in result.missing
     }
     rows = _run(cohort, "advice-while-red-flag-unknown")
-    got = {(r["version"], r["patient"], r["identifier"], r["field"], r["dependsOnIt"]) for r in rows}
+    got = {
+        (r["version"], r["jurisdiction"], r["patient"], str(r["asOf"]), r["identifier"], r["field"], r["dependsOnIt"])
+        for r in rows
+    }
     assert got == expected
-    assert any(e[4] for e in expected), "some advice depends on an unknown red flag"
+    assert any(e[-1] for e in expected), "some advice depends on an unknown red flag"
 
 
 def test_provenance_chain_of_one_recommendation(cohort: Cohort) -> None:
@@ -245,10 +276,18 @@ def test_provenance_chain_of_one_recommendation(cohort: Cohort) -> None:
     iri, rec = next(
         (iri, rec) for iri, r in sorted(results.items()) for rec in r.recommendations if rec.urgency == "urgent"
     )
-    rows = _run(cohort, "provenance-chain", patient=URIRef(iri), identifier=rec.identifier, version=URIRef(version))
+    rows = _run(
+        cohort,
+        "provenance-chain",
+        patient=URIRef(iri),
+        identifier=rec.identifier,
+        version=URIRef(version),
+        jurisdiction="US",
+    )
     steps: dict[str, set[str]] = defaultdict(set)
     for r in rows:
-        assert (r["patient"], r["version"], r["identifier"]) == (iri, version, rec.identifier)
+        assert (r["patient"], r["version"], r["jurisdiction"], r["identifier"]) == (iri, version, "US", rec.identifier)
+        assert str(r["asOf"]) == results[iri].as_of
         steps[r["step"]].add(r["item"])
     assert steps == {
         "1 fact": {f.iri for f in rec.because},
@@ -261,41 +300,47 @@ def test_provenance_chain_of_one_recommendation(cohort: Cohort) -> None:
     assert all(details[s.evidence] == s.statement for s in rec.sources)
     assert all(details[s.iri] == s.citation for s in rec.sources)
     every = _run(cohort, "provenance-chain", patient=URIRef(iri))
-    assert {r["identifier"] for r in every} == {r.identifier for r in results[iri].recommendations} | {
-        r.identifier for r in cohort.results[max(cohort.versions)][iri].recommendations
+    assert {(r["jurisdiction"], r["identifier"]) for r in every} == {
+        (jurisdiction, r.identifier)
+        for _, jurisdiction, found in cohort.evaluations
+        for r in found[iri].recommendations
     }
 
 
 def test_recommendations_that_never_fired(cohort: Cohort) -> None:
     expected = set()
-    for version, results in cohort.results.items():  # each module's version: its own recommendations
+    for version, jurisdiction, results in cohort.evaluations:  # each module's version: its own recommendations
         fired = {rec.id for r in results.values() for rec in r.recommendations}
         gl = cohort.guidelines[version]
         for module in gl.guidelines:
             own = [r for r, spec in gl.recommendations.items() if spec.module == module.iri]
-            expected |= {(module.version_iri, rec) for rec in own if rec not in fired}
+            expected |= {(module.version_iri, jurisdiction, rec) for rec in own if rec not in fired}
     rows = _run(cohort, "never-fired")
-    assert {(r["version"], r["recommendation"]) for r in rows} == expected
+    assert {(r["version"], r["jurisdiction"], r["recommendation"]) for r in rows} == expected
     variant = max(cohort.versions, key=len)
-    assert (variant, cohort.changed) in expected, "the recommendation made a draft never fires"
+    assert (variant, "US", cohort.changed) in expected, "the recommendation made a draft never fires"
     bound = _run(cohort, "never-fired", version=URIRef(variant))
-    assert {(r["version"], r["recommendation"]) for r in bound} == {e for e in expected if e[0] == variant}
+    assert {(r["version"], r["jurisdiction"], r["recommendation"]) for r in bound} == {
+        e for e in expected if e[0] == variant
+    }
 
 
 def test_exposures_past_their_limits(cohort: Cohort) -> None:
     expected = set()
-    for version, results in cohort.results.items():
+    for version, jurisdiction, results in cohort.evaluations:
         for iri, result in results.items():
-            graph = _records(cohort, version, iri)
+            graph = _records(cohort, result)
             for limit in LIMITS:
                 for exposure in result.derived.subjects(RDF.type, limit):
                     days = graph.value(exposure, GR.exposureDays)
                     drug = str(graph.value(exposure, GR.drug))
-                    expected.add((version, iri, str(exposure), drug, str(limit), _py(days)))
+                    expected.add((version, jurisdiction, iri, str(exposure), drug, str(limit), _py(days)))
     rows = _run(cohort, "exposures-past-limits")
-    got = {(r["version"], r["patient"], r["exposure"], r["drug"], r["limit"], r["days"]) for r in rows}
+    got = {
+        (r["version"], r["jurisdiction"], r["patient"], r["exposure"], r["drug"], r["limit"], r["days"]) for r in rows
+    }
     assert got == expected
-    past = {e[1] for e in expected}
+    past = {e[2] for e in expected}
     meant = {  # drawn from a case past a limit at its own date: moving every date keeps the exposure lengths
         iri
         for iri, case in cohort.cases.items()
@@ -308,38 +353,61 @@ def test_exposures_past_their_limits(cohort: Cohort) -> None:
 
 def test_contraindicated_advice_blocked(cohort: Cohort) -> None:
     expected = set()
-    for version, results in cohort.results.items():
+    for version, jurisdiction, results in cohort.evaluations:
         specs = cohort.guidelines[version].recommendations
         for iri, result in results.items():
             for s in result.suppressed:
-                expected |= {(version, iri, s.identifier, b) for b in s.by if b in specs[s.id].exclusions}
+                expected |= {(version, jurisdiction, iri, s.identifier, b) for b in s.by if b in specs[s.id].exclusions}
     rows = _run(cohort, "contraindicated-advice-blocked")
-    assert {(r["version"], r["patient"], r["identifier"], r["blocker"]) for r in rows} == expected
+    got = {(r["version"], r["jurisdiction"], r["patient"], r["identifier"], r["blocker"]) for r in rows}
+    assert got == expected
     nsaid = str(LBP.NSAIDContraindicatedPatient)
     only = _run(cohort, "contraindicated-advice-blocked", blocker=URIRef(nsaid))
     assert only and {r["blocker"] for r in only} == {nsaid}
-    assert {(r["version"], r["patient"], r["identifier"]) for r in only} == {e[:3] for e in expected if e[3] == nsaid}
+    got_only = {(r["version"], r["jurisdiction"], r["patient"], r["identifier"]) for r in only}
+    assert got_only == {e[:4] for e in expected if e[4] == nsaid}
+
+
+def _differences(
+    first: dict[str, Recommendations], second: dict[str, Recommendations], one: str, two: str
+) -> set[tuple[str, str, str]]:
+    """(patient, identifier, `one` or `two`) for every recommendation given in one result of a patient and not in
+    the other."""
+    out = set()
+    for iri in first.keys() & second.keys():
+        a = {r.id: r.identifier for r in first[iri].recommendations}
+        b = {r.id: r.identifier for r in second[iri].recommendations}
+        out |= {(iri, a[r], one) for r in a.keys() - b.keys()}
+        out |= {(iri, b[r], two) for r in b.keys() - a.keys()}
+    return out
 
 
 def test_patients_whose_advice_differs_between_versions(cohort: Cohort) -> None:
     v1, v2 = sorted(cohort.versions, key=len)  # the bundled version, then the variant
-    expected = set()
-    for iri in cohort.patients:
-        one = {r.id: r.identifier for r in cohort.results[v1][iri].recommendations}
-        two = {r.id: r.identifier for r in cohort.results[v2][iri].recommendations}
-        expected |= {(iri, one[r], v1) for r in one.keys() - two.keys()}
-        expected |= {(iri, two[r], v2) for r in two.keys() - one.keys()}
+    expected = _differences(cohort.results[v1], cohort.results[v2], v1, v2)
     assert expected, "the variant changes somebody's advice"
     rows = _run(cohort, "version-differences", v1=URIRef(v1), v2=URIRef(v2))
     assert {(r["patient"], r["identifier"], r["onlyUnder"]) for r in rows} == expected
-    assert {(r["v1"], r["v2"]) for r in rows} == {(v1, v2)}
+    assert {(r["v1"], r["v2"], r["jurisdiction"]) for r in rows} == {(v1, v2, "US")}, "UK was evaluated under v1 only"
     both = _run(cohort, "version-differences")  # unbound: each ordered pair (of the two versions compared here)
     assert len([r for r in both if {r["v1"], r["v2"]} == {v1, v2}]) == 2 * len(expected)
 
 
+def test_patients_whose_advice_differs_between_jurisdictions(cohort: Cohort) -> None:
+    bundled = min(cohort.versions, key=len)
+    expected = _differences(cohort.results[bundled], cohort.uk, "US", "UK")
+    assert expected, "the UK's sources change somebody's advice"
+    rows = _run(cohort, "jurisdiction-differences", j1="US", j2="UK")
+    assert {(r["patient"], r["identifier"], r["onlyUnder"]) for r in rows} == expected
+    assert all(str(r["asOf"]) == cohort.uk[r["patient"]].as_of for r in rows)
+    assert {(r["j1"], r["j2"]) for r in rows} == {("US", "UK")}
+    both = _run(cohort, "jurisdiction-differences")  # unbound: each ordered pair; the variant was evaluated in US only
+    assert len(both) == 2 * len(expected)
+
+
 def test_recommendation_frequency(cohort: Cohort) -> None:
     expected = {}
-    for version, results in cohort.results.items():
+    for version, jurisdiction, results in cohort.evaluations:
         given: dict[str, set[str]] = defaultdict(set)
         withheld: dict[str, set[str]] = defaultdict(set)
         for iri, result in results.items():
@@ -348,41 +416,68 @@ def test_recommendation_frequency(cohort: Cohort) -> None:
             for s in result.suppressed:
                 withheld[s.identifier].add(iri)
         for identifier in given.keys() | withheld.keys():
-            expected[(version, identifier)] = (len(given[identifier]), len(withheld[identifier]))
+            expected[(version, jurisdiction, identifier)] = (len(given[identifier]), len(withheld[identifier]))
     rows = _run(cohort, "recommendation-frequency")
-    assert {(r["version"], r["identifier"]): (r["given"], r["suppressed"]) for r in rows} == expected
+    assert {(r["version"], r["jurisdiction"], r["identifier"]): (r["given"], r["suppressed"]) for r in rows} == expected
 
 
 def test_missing_data_impact(cohort: Cohort) -> None:
-    patients: dict[tuple[str, str], set[str]] = defaultdict(set)
-    dependencies: Counter[tuple[str, str]] = Counter()
-    recs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for version, results in cohort.results.items():
+    patients: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    dependencies: Counter[tuple[str, str, str]] = Counter()
+    recs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for version, jurisdiction, results in cohort.evaluations:
         for iri, result in results.items():
             for m in result.missing:
-                patients[(version, m.finding)].add(iri)
-                dependencies[(version, m.finding)] += len(m.needed_for)
-                recs[(version, m.finding)] |= set(m.needed_for)
+                patients[(version, jurisdiction, m.finding)].add(iri)
+                dependencies[(version, jurisdiction, m.finding)] += len(m.needed_for)
+                recs[(version, jurisdiction, m.finding)] |= set(m.needed_for)
     rows = _run(cohort, "missing-data-impact")
-    got = {(r["version"], r["field"]): (r["patients"], r["dependencies"], r["recommendations"]) for r in rows}
+    got = {
+        (r["version"], r["jurisdiction"], r["field"]): (r["patients"], r["dependencies"], r["recommendations"])
+        for r in rows
+    }
     assert got == {k: (len(p), dependencies[k], len(recs[k])) for k, p in patients.items()}
 
 
 def test_trigger_facts(cohort: Cohort) -> None:
-    expected: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for version, results in cohort.results.items():
+    expected: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    for version, jurisdiction, results in cohort.evaluations:
         for iri, result in results.items():
-            graph = _records(cohort, version, iri)
+            graph = _records(cohort, result)
             for rec in result.recommendations:
                 for fact in rec.because:
                     node = URIRef(fact.iri)
                     agents = {*graph.objects(node, GR.drug), *graph.objects(node, GR.therapy)}
                     kinds = agents or {t for t in graph.objects(node, RDF.type) if not str(t).startswith(str(GR))}
                     for kind in kinds:
-                        expected[(version, rec.identifier, str(kind))].add(iri)
+                        expected[(version, jurisdiction, rec.identifier, str(kind))].add(iri)
     rows = _run(cohort, "trigger-facts")
-    assert {(r["version"], r["identifier"], r["kind"]): r["patients"] for r in rows} == {
+    assert {(r["version"], r["jurisdiction"], r["identifier"], r["kind"]): r["patients"] for r in rows} == {
         k: len(v) for k, v in expected.items()
     }
     nsaid = _run(cohort, "trigger-facts", identifier="LBP-MED-03")
     assert nsaid and {r["identifier"] for r in nsaid} == {"LBP-MED-03"}
+
+
+def test_aggregates_count_each_date_once_and_as_of_selects_one() -> None:
+    """The same patients stored at their own dates and at one later date: unbound, an aggregate counts each
+    evaluation; bound to the later date, it counts that date's evaluations alone, as recommend() gives them."""
+    gl = reasoner.load_guideline()
+    later = date(2027, 1, 1)
+    patients = [skolemize(p) for p in synthetic_patients(gl, 6, seed=SEED)]
+    own = [reasoner.recommend(p, guideline=gl) for p in patients]
+    then = [reasoner.recommend(p, guideline=gl, as_of=later) for p in patients]
+    with open_store() as store:
+        write_guideline(store, gl)
+        for patient, *results in zip(patients, own, then, strict=True):
+            for result in results:
+                write_patient(store, patient, result)
+        text = research.queries()["recommendation-frequency"].text
+
+        def given(**bindings: Any) -> dict[str, int]:
+            rows = query(store, text, bindings=bindings)
+            assert isinstance(rows, Rows)
+            return {str(r["identifier"]): int(r["given"]) for r in rows if r["given"]}  # type: ignore[arg-type]
+
+        assert given(asOf=later) == dict(Counter(rec.identifier for r in then for rec in r.recommendations))
+        assert given() == dict(Counter(rec.identifier for r in own + then for rec in r.recommendations))

@@ -109,6 +109,48 @@ def test_a_batch_stores_the_guideline_and_each_valid_patient_in_its_two_graphs(
         assert write_guideline(other, guideline) is False, "a version already stored is not written again"
 
 
+def _graph_of(line: str) -> str:
+    """The graph name of one N-Quads line of store_dump (its last term)."""
+    return line.rsplit(" ", 1)[1].strip("<>")
+
+
+def test_us_and_uk_evaluations_coexist_and_a_rerun_replaces_only_its_own(
+    tmp_path: Path, cohort: Path, guideline: Guideline, reference: list[str]
+) -> None:
+    store_path = tmp_path / "store"
+    batch([cohort], store_path)
+    batch([cohort], store_path, jurisdiction="UK")
+    expected = {}  # evaluation graph -> (patient, jurisdiction, as-of), from recommend() itself
+    for patient in _patients(guideline):
+        for jurisdiction in ("US", "UK"):
+            result = reasoner.recommend(patient, guideline=guideline, jurisdiction=jurisdiction)
+            name = derived_graph(str(patient.iri), result.versions_key, jurisdiction, result.as_of)
+            expected[name] = (str(patient.iri), jurisdiction, result.as_of)
+    assert len(expected) == 2 * COUNT
+    with open_store(store_path, read_only=True) as store:
+        assert len(store.graphs()) == 1 + 2 * len(guideline.guidelines) + COUNT + 2 * COUNT
+        runs = query(
+            store,
+            "SELECT ?g ?patient ?jurisdiction ?asOf WHERE { GRAPH ?g { ?run a gr:ReasoningRun ; prov:used ?patient ; "
+            "gr:jurisdictionApplied ?jurisdiction ; gr:asOf ?asOf } GRAPH ?facts { ?patient a gr:Patient } }",
+        )
+        assert isinstance(runs, Rows)
+        stored = {str(r["g"]): (str(r["patient"]), str(r["jurisdiction"]), str(r["asOf"])) for r in runs}
+    assert stored == expected
+    uk = {g for g, (_, jurisdiction, _) in expected.items() if jurisdiction == "UK"}
+    both = store_dump(store_path)
+    assert [line for line in both if _graph_of(line) not in uk] == reference, "the UK batch left the US graphs alone"
+
+    # A marker in one US and one UK evaluation: rerunning the US batch replaces the US graph, and nothing else.
+    us_graph, uk_graph = (min(g for g, e in expected.items() if e[1] == j) for j in ("US", "UK"))
+    with open_store(store_path) as store:
+        for name in (us_graph, uk_graph):
+            store.update(f"INSERT DATA {{ GRAPH <{name}> {{ <urn:marker> <urn:in> <{name}> }} }}")
+    batch([cohort], store_path)
+    marker = f"<urn:marker> <urn:in> <{uk_graph}> <{uk_graph}>"
+    assert store_dump(store_path) == sorted([*both, marker])
+
+
 def test_a_stored_patient_is_exactly_its_facts_and_its_provenance_graph(
     tmp_path: Path, cohort: Path, guideline: Guideline
 ) -> None:
@@ -121,7 +163,7 @@ def test_a_stored_patient_is_exactly_its_facts_and_its_provenance_graph(
     assert (
         _graph(
             tmp_path / "store",
-            derived_graph(str(patient.iri), result.versions_key),
+            derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of),
         )
         == expected_derived
     )
@@ -189,13 +231,13 @@ def test_replacing_a_patient_replaces_exactly_its_two_graphs(
     after = _by_graph(store_path)
     mine = {
         facts_graph(str(patient.iri)),
-        derived_graph(str(patient.iri), result.versions_key),
+        derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of),
     }
     assert {g: t for g, t in after.items() if g not in mine} == {g: t for g, t in before.items() if g not in mine}
     assert after[facts_graph(str(patient.iri))] == _as_oxigraph(changed)
-    assert after[derived_graph(str(patient.iri), result.versions_key)] == _as_oxigraph(
-        result.to_graph(guideline_statements=False)
-    )
+    assert after[
+        derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of)
+    ] == _as_oxigraph(result.to_graph(guideline_statements=False))
     assert not any(str(dropped) in t for t in after[facts_graph(str(patient.iri))]), "replaced, not merged"
 
 
@@ -373,7 +415,14 @@ def test_a_result_must_belong_to_the_patient_written(guideline: Guideline) -> No
 
 def test_graph_names_are_distinct_and_reversible() -> None:
     a, b = "https://example.org/p/1", "https://example.org/p/1/facts"
-    assert len({facts_graph(a), facts_graph(b), derived_graph(a, "urn:v:1"), derived_graph(a, "urn:v:2")}) == 4
+    evaluations = [
+        derived_graph(p, versions, jurisdiction, day)
+        for p in (a, b)
+        for versions in ("urn:v:1", "urn:v:2", "urn:v:1 urn:w:1")
+        for jurisdiction in ("US", "UK")
+        for day in ("2026-03-22", "2026-03-23")
+    ]
+    assert len({facts_graph(a), facts_graph(b), *evaluations}) == 2 + 2 * 3 * 2 * 2
     assert facts_graph(a) == "https://w3id.org/guideline-reasoner/store/facts?patient=https%3A%2F%2Fexample.org%2Fp%2F1"
 
 

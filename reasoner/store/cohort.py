@@ -8,18 +8,21 @@ Layout. Every graph name is computed from the data, so the same input always lan
     <V/closure>      the guideline's own OWL 2 RL consequences (Guideline.inferred)
     <{STORE}catalogue>                     per stored version: its module, closure graph and content hash
     <{STORE}facts?patient=P>               the patient's facts as given (P: the patient IRI)
-    <{STORE}derived?patient=P&guideline=V> Recommendations.to_graph(guideline_statements=False) for that
-                                           patient under version V: the run, recommendations, suppressed,
-                                           missing, PROV-O provenance, and the facts the feature rules derived
-                                           (durations, implied unknowns); the evidence statements and sources
-                                           are the version's own triples, in <V>, not copied per patient
+    <{STORE}derived?patient=P&jurisdiction=J&asOf=D&guideline=V>
+                                           one evaluation: Recommendations.to_graph(guideline_statements=False)
+                                           for that patient under versions V (one `guideline=` per version
+                                           applied), jurisdiction J, as of date D: the run, recommendations,
+                                           suppressed, missing, PROV-O provenance, and the facts the feature rules
+                                           derived (durations, implied unknowns); the evidence statements and
+                                           sources are the version's own triples, in <V>, not copied per patient
 
 with STORE = https://w3id.org/guideline-reasoner/store/. Blank nodes never enter the store: a patient's are
 replaced by IRIs derived from the patient and the canonical form of its graph (`skolemize`, before evaluation),
 the guideline's by IRIs derived from its content hash and the node's label in the compile cache.
 
 Writing is all-or-nothing per call of `write_patients` (the one write path; `batch` calls it once per chunk of
-patients): each patient's two graphs are replaced whole, so a rerun replaces exactly those graphs and a run killed
+patients): each patient's facts graph and evaluation graph are replaced whole, so a rerun replaces exactly those
+graphs (the patient's evaluations under other versions, jurisdictions or dates stay) and a run killed
 at any point leaves each patient either wholly old or wholly new, never half-written. How each kind of store makes
 that so is in reasoner.store.backends: a bulk load of the new patients (ingested at once) and one SPARQL update for
 those already stored, in an embedded store; one SPARQL Update request, on a server.
@@ -95,11 +98,14 @@ def facts_graph(patient: str) -> str:
     return f"{STORE}facts?patient={quote(patient, safe='')}"
 
 
-def derived_graph(patient: str, versions: str) -> str:
-    """The name of the graph holding what was derived for `patient` under the guideline versions applied
-    (`versions`: their IRIs, space-separated, the first module's first; see Recommendations.versions_key)."""
+def derived_graph(patient: str, versions: str, jurisdiction: str, as_of: str) -> str:
+    """The name of the graph holding one evaluation: what was derived for `patient` under the guideline versions
+    applied (`versions`: their IRIs, space-separated, the first module's first; see Recommendations.versions_key),
+    the `jurisdiction` applied and the evaluation date `as_of` (YYYY-MM-DD). Evaluations that differ in any of these
+    are distinct graphs, so several jurisdictions and dates coexist and a rerun replaces only its own."""
     named = "".join(f"&guideline={quote(v, safe='')}" for v in versions.split())
-    return f"{STORE}derived?patient={quote(patient, safe='')}{named}"
+    evaluation = f"jurisdiction={quote(jurisdiction, safe='')}&asOf={quote(as_of, safe='')}"
+    return f"{STORE}derived?patient={quote(patient, safe='')}&{evaluation}{named}"
 
 
 def closure_graph(version: str) -> str:
@@ -187,7 +193,7 @@ def _write_module(store: CohortStore, guideline: Guideline, module: Module) -> b
 
 
 def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
-    """`patient`'s facts graph and its derived graph for the result's guideline version (`result.triples()`
+    """`patient`'s facts graph and the result's evaluation graph (see derived_graph; `result.triples()`
     without the guideline's own statements), ready to write. Raises InputError for a patient that cannot be stored
     (blank nodes: skolemize it first; an IRI Oxigraph refuses)."""
     if result.patient != str(patient.iri):
@@ -197,7 +203,7 @@ def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
         raise InputError(f"{patient.source}: blank nodes cannot be stored; evaluate skolemize(patient) instead")
 
     facts = facts_graph(str(patient.iri))
-    derived = derived_graph(str(patient.iri), result.versions_key)
+    derived = derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of)
     try:
         body = f"GRAPH {_iri(facts)} {{\n{_ntriples(patient.graph, refuse)}}}\n"
         body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(guideline_statements=False), refuse)}}}\n"
@@ -214,7 +220,7 @@ def write_patients(store: CohortStore, records: Sequence[PatientGraphs]) -> None
 
 
 def write_patient(store: CohortStore, patient: Patient, result: Recommendations) -> None:
-    """Replace one patient's facts graph and derived graph (for the result's guideline version). `result` must be
+    """Replace one patient's facts graph and the result's evaluation graph (see derived_graph). `result` must be
     what recommend() returned for this patient: only valid patients have one."""
     write_patients(store, [patient_graphs(patient, result)])
 
