@@ -47,7 +47,7 @@ FHIR_KEPT |= {"MedicationStatement", "MedicationRequest"}
 def fhir_package(name: str) -> Path:
     """The directory of one HL7 FHIR package's record resources (FHIR_PACKAGES: its version), from the npm registry."""
     version = FHIR_PACKAGES[name]
-    root = _cache() / f"{name}-{version}"
+    root = cache_dir() / f"{name}-{version}"
     if root.is_dir():
         return root
     npm = shutil.which("npm")
