@@ -111,6 +111,7 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("superseded-cycle", "lbp:LBP-ASSESS-01", "lbp/recommendations.ttl", ("lbp:LBP-REF-02",)),
     ("malformed-code", "vocab:Sciatica", "lbp/concepts.ttl", ('"23056006"',)),
     ("malformed-code", "vocab:LowBackPain", "lbp/concepts.ttl", ('"12345"',)),
+    ("malformed-code", "vocab:ibuprofen", "lbp/concepts.ttl", ('"5058050602"',)),
     ("uninferable-class", "lbp:LBP-ASSESS-05", "lbp/recommendations.ttl", ("lbp:NeverAPatient",)),
     ("unused-red-flag", "lbp:UnusedRedFlag", "lbp/concepts.ttl", ("lbp:UnusedRedFlag",)),
     ("deprecated-term-used", "lbp:LBP-IMG-06", "lbp/recommendations.ttl", ("lbp:LBP-MED-07-ACP2007",)),
@@ -159,6 +160,8 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
         'vocab:Sciatica gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "23056006" ] .',
     )
     append(copy, "lbp/concepts.ttl", 'vocab:LowBackPain gr:coding [ gr:system <urn:x> ; gr:code "12345" ] .')
+    ndc = "<http://hl7.org/fhir/sid/ndc>"  # ten digits without hyphens: which segment is which is ambiguous
+    append(copy, "lbp/concepts.ttl", f'vocab:ibuprofen gr:coding [ gr:system {ndc} ; gr:code "5058050602" ] .')
     append(
         copy,
         "lbp/classes.ttl",
