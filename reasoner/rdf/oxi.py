@@ -1,7 +1,7 @@
 """The bridge to Oxigraph: rdflib <-> pyoxigraph terms, and pre-binding query variables.
 
 pyoxigraph substitutes only projected variables, while the rule files use ?asOf, ?patient and ?minRank anywhere,
-UNION branches and subqueries included (rdflib's initBindings). `substitute` gives that meaning by replacing the
+UNION branches and subqueries included (rdflib's initBindings). `Bindable` gives that meaning by replacing the
 variable with the constant in the text. (Binding a variable to many values at once is reasoner.rdf.bindings.prebind.)
 """
 
