@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import islice
@@ -156,6 +157,7 @@ class _Assembler:
         self.closed, self.derived = found.facts, found.derived
         self.explainer = Explainer(_axioms(gl), found.facts, patient.graph)
         self._labels: dict[Node, str] = {}
+        self._facts: dict[Node, Fact] = {}
 
     def build(self, when: date, engine: str, jurisdiction: str) -> Recommendations:
         in_scope = [
@@ -267,16 +269,15 @@ class _Assembler:
             if (self.patient.iri, RDF.type, URIRef(extra)) in self.closed:
                 explanation.merge(self.explainer.explain(self.patient.iri, URIRef(extra)))
         primary = spec.primary
-        target = URIRef(spec.target)
-        patient_label, patient_explanation = self._patient_text(URIRef(spec.iri))
+        fixed = _fixed_parts(self.gl, spec.iri)
         return AppliedRecommendation(
             module=spec.module,
-            module_version=self.gl.module(spec.module).version_iri,
+            module_version=fixed.module_version,
             id=spec.iri,
             identifier=spec.identifier,
             label=spec.label,
             kind=spec.kind,
-            target=Target(spec.target, self.gl.label(target), self.gl.codes(target)),
+            target=Target(spec.target, fixed.target_label, list(fixed.target_codes)),
             urgency=spec.urgency,
             within_hours=spec.within_hours,
             timing=spec.timing,
@@ -284,31 +285,15 @@ class _Assembler:
             strength=primary.strength if primary else None,
             quality=primary.quality if primary else None,
             rating=primary.rating if primary else None,
-            sources=[
-                SourceRef(
-                    iri=e.source.iri,
-                    evidence=e.iri,
-                    label=e.source.label,
-                    citation=e.source.citation,
-                    doi=e.source.doi,
-                    url=e.source.url,
-                    statement=e.statement,
-                    strength=e.strength,
-                    quality=e.quality,
-                    rating=e.rating,
-                    jurisdiction=e.source.jurisdiction,
-                    unverified="; ".join(x for x in (e.source.unverified, e.unverified) if x) or None,
-                )
-                for e in spec.evidence
-            ],
+            sources=list(fixed.sources),
             because=[self._fact(n) for n in explanation.facts],
             via=[str(c) for c in explanation.via],
             project_defined=list(spec.project_defined),
             review_status=spec.review_status,
             rationale=spec.rationale,
             pitfalls=list(spec.pitfalls),
-            patient_label=patient_label,
-            patient_explanation=patient_explanation,
+            patient_label=fixed.patient_label,
+            patient_explanation=fixed.patient_explanation,
         )
 
     def _suppressed(self, spec: RecommendationSpec, by: list[str]) -> Suppressed:
@@ -415,16 +400,14 @@ class _Assembler:
         source = self.patient.graph if (node, None, None) in self.patient.graph else self.derived
         return sorted(t for t in source.objects(node, _TYPE) if isinstance(t, URIRef) and t not in _GENERIC_TYPES)
 
-    def _patient_text(self, rec: URIRef) -> tuple[str | None, str | None]:
-        """The plain-language label and explanation, or none for a recommendation meant for clinicians only."""
-        g = self.gl.graph
-        if g.value(rec, GR.clinicianOnly) == Literal(True):
-            return None, None
-        return _opt_str(g.value(rec, GR.patientLabel)), _opt_str(g.value(rec, GR.patientExplanation))
-
     def _fact(self, node: Node) -> Fact:
-        source = self.patient.graph.value(node, PROV.wasDerivedFrom)  # the FHIR resource a record was read from
-        return Fact(str(node), self._label(node), str(source) if isinstance(source, URIRef) else None)
+        fact = self._facts.get(node)  # the same facts recur in the explanations of several recommendations
+        if fact is None:
+            source = self.patient.graph.value(node, PROV.wasDerivedFrom)  # the FHIR resource a record was read from
+            fact = self._facts[node] = Fact(
+                str(node), self._label(node), str(source) if isinstance(source, URIRef) else None
+            )
+        return fact
 
     def _label(self, node: Node) -> str:
         label = self._labels.get(node)
@@ -469,6 +452,49 @@ class _Assembler:
             unit = next((gl.graph.value(t, GR.unit) for t in self._asserted_types(node)), None)
             return f"{kinds} {value}{' ' + str(unit) if unit else ''} on {g.value(node, GR.recordedOn)}"
         return kinds
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What an applied recommendation reports that depends on the guideline only, not on the patient."""
+
+    module_version: str
+    target_label: str
+    target_codes: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    patient_label: str | None  # the plain-language label and explanation; none for clinicians-only advice
+    patient_explanation: str | None
+
+
+@cache
+def _fixed_parts(gl: Guideline, iri: str) -> _Fixed:
+    spec, g = gl.recommendations[iri], gl.graph
+    target, rec = URIRef(spec.target), URIRef(iri)
+    clinician_only = g.value(rec, GR.clinicianOnly) == Literal(True)
+    return _Fixed(
+        module_version=gl.module(spec.module).version_iri,
+        target_label=gl.label(target),
+        target_codes=tuple(gl.codes(target)),
+        sources=tuple(
+            SourceRef(
+                iri=e.source.iri,
+                evidence=e.iri,
+                label=e.source.label,
+                citation=e.source.citation,
+                doi=e.source.doi,
+                url=e.source.url,
+                statement=e.statement,
+                strength=e.strength,
+                quality=e.quality,
+                rating=e.rating,
+                jurisdiction=e.source.jurisdiction,
+                unverified="; ".join(x for x in (e.source.unverified, e.unverified) if x) or None,
+            )
+            for e in spec.evidence
+        ),
+        patient_label=None if clinician_only else _opt_str(g.value(rec, GR.patientLabel)),
+        patient_explanation=None if clinician_only else _opt_str(g.value(rec, GR.patientExplanation)),
+    )
 
 
 @cache

@@ -39,6 +39,9 @@ class Conflict:
         return f"{facts} ({self.rule}{': ' + self.detail if self.detail else ''})"
 
 
+_TYPE, _NOTHING, _DIFFERENT = RDF.type, OWL.Nothing, OWL.differentFrom  # hoisted: namespace lookups are slow
+
+
 def _key(node: Node) -> object:
     return value_key(node) if isinstance(node, Literal) else node
 
@@ -91,18 +94,25 @@ class Checks:
             for a, b in combinations(listed, 2):
                 if _key(a) == _key(b):
                     self.static.append(Conflict("eq-diff2/3", ((owner, RDF.type, OWL.AllDifferent),), f"{a} twice"))
+        # What can trigger a check, so that `all_of` skips the other triples: a literal (dt-not-type), a typing with a
+        # class that has a check, or a predicate that has one.
+        self._trigger_classes = frozenset((*self.disjoint, OWL.Nothing))
+        negated = (p for _, p in self.negative)
+        self._trigger_predicates = frozenset(
+            (OWL.differentFrom, *self.irreflexive, *self.asymmetric, *self.disjoint_props, *negated)
+        )
 
     def of(self, triple: Triple, has: Callable[[Triple], bool]) -> list[Conflict]:
         """The conflicts `triple` takes part in, its partners looked up with `has`."""
         s, p, o = triple
         out: list[Conflict] = []
-        if p == RDF.type:
-            if o == OWL.Nothing:
+        if p == _TYPE:
+            if o == _NOTHING:
                 out.append(Conflict("cls-nothing2", (triple,)))
             for other, rule in self.disjoint.get(o, ()):
-                if has((s, RDF.type, other)):
-                    out.append(Conflict(rule, (triple, (s, RDF.type, other))))
-        if p == OWL.differentFrom and s == o:
+                if has((s, _TYPE, other)):
+                    out.append(Conflict(rule, (triple, (s, _TYPE, other))))
+        if p == _DIFFERENT and s == o:
             out.append(Conflict("eq-diff1", (triple,), "owl:sameAs is reflexive (eq-ref)"))
         if s == o and p in self.irreflexive:
             out.append(Conflict("prp-irp", (triple,)))
@@ -127,7 +137,11 @@ class Checks:
     def all_of(self, triples: Iterable[Triple], has: Callable[[Triple], bool]) -> list[Conflict]:
         """Every conflict of `triples`, each reported once."""
         seen: dict[tuple[str, frozenset[Triple]], Conflict] = {}
+        classes, predicates = self._trigger_classes, self._trigger_predicates
         for triple in triples:
+            _, p, o = triple
+            if not (isinstance(o, Literal) or p in predicates or (p == _TYPE and o in classes)):
+                continue  # no check can fire on it
             for conflict in self.of(triple, has):
                 seen.setdefault((conflict.rule, frozenset(conflict.facts)), conflict)
         return sorted(seen.values(), key=str)

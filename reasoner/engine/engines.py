@@ -30,7 +30,7 @@ from reasoner.knowledge.queries import rule_query
 from reasoner.namespaces import GR, RDF, XSD
 from reasoner.rdf.index import Triple
 from reasoner.rdf.numbers import canonical_triples
-from reasoner.rdf.oxi import from_ox, substitute, to_quads
+from reasoner.rdf.oxi import from_ox, to_quads
 
 __all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]
 
@@ -212,7 +212,7 @@ class CompiledEngine:
             derived: set[Triple] = set()
             as_of_literal = Literal(as_of.isoformat(), datatype=XSD.date)
             for rule in gl.feature_rules:
-                query = substitute(rule.text, {"asOf": as_of_literal})
+                query = rule.at_date.bind(as_of_literal)
                 made = cast(Iterable[ox.Triple], store.query(query, default_graph=[c.ASSERTED, work]))
                 triples = {(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in made}
                 new = [t for t in triples if t not in asserted and t not in derived and t not in c.guideline_asserted]

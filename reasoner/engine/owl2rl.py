@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -111,6 +112,30 @@ def _name(construct: URIRef) -> str:
     return "owl:" + construct.removeprefix(str(OWL))
 
 
+class _ClassRules(NamedTuple):
+    """What a patient typed with one class can trigger."""
+
+    supers: tuple[Node, ...]  # cax-sco
+    intersections: tuple[tuple[Node, tuple[Node, ...]], ...]  # cls-int1: (intersection, its members)
+    svf: tuple[tuple[Node, Node], ...]  # cls-svf1, filler side: (restriction, property)
+    has_value: tuple[tuple[Node, Node], ...]  # cls-hv1: (property, value)
+    all_values: tuple[tuple[Node, Node], ...]  # cls-avf, class side: (property, filler)
+
+
+class _PropertyRules(NamedTuple):
+    """What a patient triple with one predicate can trigger."""
+
+    domains: tuple[Node, ...]
+    superprops: tuple[Node, ...]
+    svf: tuple[tuple[Node, Node], ...]  # (restriction, filler)
+    ranges: tuple[Node, ...]
+    inverses: tuple[Node, ...]
+    all_values: tuple[tuple[Node, Node], ...]  # (restriction, filler)
+    has_value: bool  # some owl:hasValue restriction is on it (cls-hv2)
+    transitive: bool
+    symmetric: bool
+
+
 class TBox:
     """Lookup tables over a closed guideline graph, and the per-patient fixpoint."""
 
@@ -159,6 +184,36 @@ class TBox:
             for filler in objects(r, OWL.allValuesFrom):
                 self.avf_by_class[r].append((prop, filler))
                 self.avf_by_prop[prop].append((r, filler))
+        # One lookup per patient triple instead of one per rule: what a typing with each class, and a triple with each
+        # predicate, can trigger (a class or predicate no rule mentions is absent).
+        self._by_class = {
+            c: _ClassRules(
+                tuple(self.supers.get(c, ())),
+                tuple(self.intersections.get(c, ())),
+                tuple(self.svf_by_filler.get(c, ())),
+                tuple(self.hv_by_class.get(c, ())),
+                tuple(self.avf_by_class.get(c, ())),
+            )
+            for c in {*self.supers, *self.intersections, *self.svf_by_filler, *self.hv_by_class, *self.avf_by_class}
+        }
+        hv_props = {prop for prop, _ in self.hv_by_pair}
+        self._by_predicate = {
+            p: _PropertyRules(
+                tuple(self.domains.get(p, ())),
+                tuple(self.superprops.get(p, ())),
+                tuple(self.svf_by_prop.get(p, ())),
+                tuple(self.ranges.get(p, ())),
+                tuple(self.inverses.get(p, ())),
+                tuple(self.avf_by_prop.get(p, ())),
+                p in hv_props,
+                p in self.transitive,
+                p in self.symmetric,
+            )
+            for p in {
+                *self.domains, *self.superprops, *self.svf_by_prop, *self.ranges, *self.inverses, *self.avf_by_prop,
+                *hv_props, *self.transitive, *self.symmetric,
+            }
+        }  # fmt: skip
         self.checks = Checks(closure)
         # The guideline's own conflicts: owlrl's error list, and the same checks the patients get.
         self.guideline_conflicts = [*owlrl_errors(closure), *map(str, self.checks.static)]
@@ -221,34 +276,43 @@ class TBox:
         return abox.subjects(p, o) | self.closure.subjects(p, o)
 
     def _consequences(self, triple: Triple, abox: TripleIndex) -> list[Triple]:
+        # Every term here is canonical (see __init__ and close), so `is` tests rdf:type and owl:Thing exactly.
         s, p, o = triple
         out: list[Triple] = []
-        if p == _TYPE:
-            out += [(s, _TYPE, d) for d in self.supers.get(o, ())]  # cax-sco
-            for cls, members in self.intersections.get(o, ()):  # cls-int1
-                if all(self._has(abox, (s, _TYPE, m)) for m in members):
-                    out.append((s, _TYPE, cls))
-            for r, prop in self.svf_by_filler.get(o, ()):  # cls-svf1, filler side
-                out += [(x, _TYPE, r) for x in self._subjects(abox, prop, s)]
-            out += [(s, prop, v) for prop, v in self.hv_by_class.get(o, ())]  # cls-hv1
-            for prop, filler in self.avf_by_class.get(o, ()):  # cls-avf, class side
-                out += [(y, _TYPE, filler) for y in self._objects(abox, s, prop)]
-        out += [(s, _TYPE, d) for d in self.domains.get(p, ())]  # prp-dom
-        out += [(s, q, o) for q in self.superprops.get(p, ())]  # prp-spo1
-        for r, filler in self.svf_by_prop.get(p, ()):  # cls-svf1/2, property side
-            if filler == _THING or self._has(abox, (o, _TYPE, filler)):
+        if p is _TYPE:
+            found = self._by_class.get(o)
+            if found is not None:
+                supers, intersections, svf_by_filler, hv_by_class, avf_by_class = found
+                out += [(s, _TYPE, d) for d in supers]  # cax-sco
+                for cls, members in intersections:  # cls-int1
+                    if all(self._has(abox, (s, _TYPE, m)) for m in members):
+                        out.append((s, _TYPE, cls))
+                for r, prop in svf_by_filler:  # cls-svf1, filler side
+                    out += [(x, _TYPE, r) for x in self._subjects(abox, prop, s)]
+                out += [(s, prop, v) for prop, v in hv_by_class]  # cls-hv1
+                for prop, filler in avf_by_class:  # cls-avf, class side
+                    out += [(y, _TYPE, filler) for y in self._objects(abox, s, prop)]
+        rules = self._by_predicate.get(p)
+        if rules is None:
+            return out
+        domains, superprops, svf_by_prop, ranges, inverses, avf_by_prop, has_value, transitive, symmetric = rules
+        out += [(s, _TYPE, d) for d in domains]  # prp-dom
+        out += [(s, q, o) for q in superprops]  # prp-spo1
+        for r, filler in svf_by_prop:  # cls-svf1/2, property side
+            if filler is _THING or self._has(abox, (o, _TYPE, filler)):
                 out.append((s, _TYPE, r))
-        out += [(s, _TYPE, r) for r in self.hv_by_pair.get((p, o), ())]  # cls-hv2
-        if p in self.transitive:  # prp-trp, both directions
+        if has_value:
+            out += [(s, _TYPE, r) for r in self.hv_by_pair.get((p, o), ())]  # cls-hv2
+        if transitive:  # prp-trp, both directions
             out += [(s, p, z) for z in self._objects(abox, o, p)]
             out += [(w, p, o) for w in self._subjects(abox, p, s)]
         if isinstance(o, Literal):
             return out
-        out += [(o, _TYPE, r) for r in self.ranges.get(p, ())]  # prp-rng
-        out += [(o, q, s) for q in self.inverses.get(p, ())]  # prp-inv1/2
-        if p in self.symmetric:  # prp-symp
+        out += [(o, _TYPE, r) for r in ranges]  # prp-rng
+        out += [(o, q, s) for q in inverses]  # prp-inv1/2
+        if symmetric:  # prp-symp
             out.append((o, p, s))
-        for r, filler in self.avf_by_prop.get(p, ()):  # cls-avf, property side
+        for r, filler in avf_by_prop:  # cls-avf, property side
             if self._has(abox, (s, _TYPE, r)):
                 out.append((o, _TYPE, filler))
         return out

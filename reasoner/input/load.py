@@ -8,7 +8,6 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from reasoner.errors import InvalidPatientError, PatientParseError, Violation
-from reasoner.input.fhir import read_bundle
 from reasoner.input.patient import Patient, blank_node_parents_of
 from reasoner.namespaces import GR, RDF
 from reasoner.rdf import limits
@@ -44,6 +43,8 @@ def load(source: str | bytes | Path | Graph, *, format: str | None = None, name:
         else:
             label, raw = name or "<string>", source
         if format == "fhir" or (format is None and _is_fhir(raw)):
+            from reasoner.input.fhir import read_bundle  # fhir.resources takes half a second to import: only if needed
+
             return read_bundle(raw, source=label)
         try:
             parse_text(graph, raw, source=label, fmt=format)

@@ -126,6 +126,7 @@ class Guideline:
         self._parts = graphs  # the core's, then each module's, in selection order
         self.inferred = inferred  # the OWL 2 RL consequences of `graph` alone (see closure())
         self._labels: dict[Node, str] = {}
+        self._closure: Graph | None = None
         self._closure_index: TripleIndex | None = None
         self.selection = selection
         self.files = selection.files
@@ -255,11 +256,13 @@ class Guideline:
         )
 
     def closure(self) -> Graph:
-        """The guideline's own OWL 2 RL closure: asserted plus inferred triples, blank nodes shared."""
-        out = Graph()
-        out += self.graph
-        out += self.inferred
-        return out
+        """The guideline's own OWL 2 RL closure: asserted plus inferred triples, blank nodes shared. Built on first
+        use and shared by every caller (the compiled engine, the lookups, QC): read it, never change it."""
+        if self._closure is None:
+            self._closure = Graph()
+            self._closure += self.graph
+            self._closure += self.inferred
+        return self._closure
 
     def closure_index(self) -> TripleIndex:
         """The closure as an index for lookups, built on first use."""

@@ -15,6 +15,7 @@ from rdflib.plugins.sparql.sparql import Query
 
 from reasoner._paths import data_dir
 from reasoner.errors import GuidelineError, QueryError
+from reasoner.rdf.oxi import Bindable
 from reasoner.rdf.sparql_guard import guard
 
 __all__ = ["RuleQuery", "core_feature_files", "header_fields", "read_query", "rule_query"]
@@ -30,6 +31,11 @@ class RuleQuery:
     def prepared(self) -> Query:
         """The query parsed by rdflib (the reference engine); parsed on first use only."""
         return prepareQuery(self.text)
+
+    @cached_property
+    def at_date(self) -> Bindable:
+        """The query with ?asOf to bind (the compiled engine's Oxigraph queries take it as a value)."""
+        return Bindable(self.text, "asOf")
 
 
 def read_query(path: Path) -> RuleQuery:

@@ -1,21 +1,21 @@
 """The bridge to Oxigraph: rdflib <-> pyoxigraph terms, and pre-binding query variables.
 
 pyoxigraph substitutes only projected variables, while the rule files use ?asOf, ?patient and ?minRank anywhere,
-UNION branches and subqueries included (rdflib's initBindings). `substitute` gives that meaning by replacing the
+UNION branches and subqueries included (rdflib's initBindings). `Bindable` gives that meaning by replacing the
 variable with the constant in the text. (Binding a variable to many values at once is reasoner.rdf.bindings.prebind.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["from_ox", "substitute", "to_ox", "to_quads"]
+__all__ = ["Bindable", "from_ox", "to_ox", "to_quads"]
 
 
 # Term conversions are memoised: most terms (the guideline's classes, properties and individuals) recur in every
@@ -75,11 +75,15 @@ def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: ox.NamedNode) ->
     return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph) for s, p, o in triples]  # type: ignore[arg-type]
 
 
-def substitute(query: str, bindings: Mapping[str, Node]) -> str:
-    """Return `query` with every occurrence of each variable replaced by its (IRI or literal) value."""
-    for name, value in bindings.items():
-        query = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, v=value: _n3(v), query)  # type: ignore[misc]
-    return query
+class Bindable:
+    """A query with one variable bound by value at each run: split once where the variable occurs, so that binding
+    it (every occurrence replaced by an IRI or literal) is a join rather than a regular-expression pass."""
+
+    def __init__(self, query: str, name: str) -> None:
+        self._parts = tuple(re.split(rf"[?$]{re.escape(name)}\b", query))
+
+    def bind(self, value: Node) -> str:
+        return _n3(value).join(self._parts)
 
 
 def _n3(term: Node) -> str:
