@@ -138,7 +138,7 @@ def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) ->
     asked = {  # by the modules in scope; a field recommendations ask for (gr:asksFor) only when one applies
         f
         for g in quiet.guidelines
-        for f in GL.module(g.iri).red_flag_fields
+        for f in GL.module(g.iri).fields
         if f not in GL.asked_by or GL.asked_by[f] & applied
     }
     if str(field) in asked and not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
