@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Namespace
 
 import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
-from rdflib import Namespace
-
 from reasoner.namespaces import GR, RDF, VOCAB
 
 SCT = "http://snomed.info/sct"

@@ -239,7 +239,8 @@ class _Reader:
             last = min(last, latest)
             self.graph.add((self.patient, GR.bornNotBefore, _date(first)))
             self.graph.add((self.patient, GR.bornNotAfter, _date(last)))
-            self._miss("Patient", None, None, f"birthDate {born} is not a full date; age known only as that of a birth from {first} to {last}")
+            note = f"birthDate {born} is not a full date; age known only as that of a birth from {first} to {last}"
+            self._miss("Patient", None, None, note)
 
     def _about_patient(self, resource: Any, name: str) -> bool:
         """Whether the resource's subject is this Bundle's Patient; when not, it is listed and not used."""
