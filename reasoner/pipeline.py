@@ -170,7 +170,7 @@ class _Assembler:
         conflicts = self._conflicts(applied, blocked)
         recs = sorted(applied.values(), key=self._order)
         sups = sorted(blocked.values(), key=lambda s: s.identifier)
-        fields = {f: [m.iri for m in in_scope if f in m.red_flag_fields] for m in in_scope for f in m.red_flag_fields}
+        fields = {f: [m.iri for m in in_scope if f in m.fields] for m in in_scope for f in m.fields}
         infos = [_info(m) for m in in_scope]
         return Recommendations(
             patient=str(self.patient.iri),
@@ -316,8 +316,8 @@ class _Assembler:
     def _missing(
         self, recs: list[AppliedRecommendation], sups: list[Suppressed], owners: dict[str, list[str]]
     ) -> list[Missing]:
-        """Red-flag fields recorded unknown, of the modules the patient is in scope of (`owners`: field -> them);
-        a field that recommendations ask for (gr:asksFor) only when one of them applies."""
+        """Fields recorded unknown (red flags, the date of birth) of the modules the patient is in scope of
+        (`owners`: field -> them); a field that recommendations ask for (gr:asksFor) only when one of them applies."""
         out = []
         g = self.closed
         applied = {r.id for r in recs}

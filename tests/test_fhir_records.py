@@ -6,16 +6,18 @@ cancer is a documented red flag, a patient without back pain gets no back pain a
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Namespace
 
 import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
-from reasoner.namespaces import GR, VOCAB
+from reasoner.namespaces import GR, RDF, VOCAB
 
 SCT = "http://snomed.info/sct"
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -191,3 +193,57 @@ def test_malignant_neoplastic_disease_is_a_history_of_cancer() -> None:
     patient = read_bundle(json.dumps(_record(general)), source="t")
     (record,) = patient.graph.objects(patient.iri, GR.hasFinding)
     assert (record, None, VOCAB.HistoryOfCancer) in patient.graph
+
+
+LBP_NS = Namespace("https://w3id.org/guideline-reasoner/lbp#")
+BIRTH_FIELD = str(GR.BirthDateField)
+BANDS = {
+    str(c) for p in (GR.olderThanYears, GR.notOlderThanYears) for c in reasoner.load_guideline().graph.subjects(p, None)
+}
+
+
+def _bands(result: reasoner.Recommendations) -> set[str]:
+    """The age bands the patient was put in."""
+    return {str(c) for c in result.derived.objects(None, RDF.type)} & BANDS
+
+
+@pytest.mark.parametrize(
+    ("birth", "first", "last"), [("1946", "1946-01-01", "1946-12-31"), ("1956-02", "1956-02-01", "1956-02-29")]
+)
+def test_a_partial_birth_date_is_kept_as_the_interval_it_allows(birth: str, first: str, last: str) -> None:
+    patient = read_bundle(json.dumps(_record(LBP, birth=birth)), source="t")
+    g = patient.graph
+    assert (str(g.value(patient.iri, GR.bornNotBefore)), str(g.value(patient.iri, GR.bornNotAfter))) == (first, last)
+
+
+def test_a_birth_year_that_decides_every_age_band_gives_the_advice_of_an_exact_date() -> None:
+    year = reasoner.recommend(read_bundle(json.dumps(_record(LBP, birth="1946")), source="t"), as_of=date(2026, 12, 6))
+    exact = reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t"), as_of=date(2026, 12, 6))
+    assert {r.identifier for r in year.recommendations} == {r.identifier for r in exact.recommendations}
+    assert _bands(year) == _bands(exact) and str(LBP_NS.AgeOver75Patient) in _bands(year)  # 79 or 80: over 75
+    assert BIRTH_FIELD not in {m.finding for m in year.missing}
+
+
+def test_a_birth_month_straddling_an_age_threshold_leaves_that_band_unknown_and_reported() -> None:
+    # born in June 1956, evaluated 2027-06-15: 70 or 71, so "over 70" is neither held nor refuted
+    result = reasoner.recommend(
+        read_bundle(json.dumps(_record(LBP, birth="1956-06")), source="t"), as_of=date(2027, 6, 15)
+    )
+    bands = _bands(result)
+    assert str(LBP_NS.AgeOver65Patient) in bands and str(LBP_NS.AgeOver70Patient) not in bands
+    assert str(LBP_NS.AgeAtMost50Patient) not in bands
+    missing = [m for m in result.missing if m.finding == BIRTH_FIELD]
+    assert missing and missing[0].label == "date of birth (age not known precisely enough)"
+
+
+@pytest.mark.parametrize("birth", [None, "2090-01-01", "1899-12-31"])
+def test_a_missing_or_impossible_birth_date_is_reported_missing_and_never_young(birth: str | None) -> None:
+    result = reasoner.recommend(read_bundle(json.dumps(_record(LBP, birth=birth)), source="t"))
+    assert BIRTH_FIELD in {m.finding for m in result.missing}
+    assert not _bands(result)  # in particular not "50 or under"
+
+
+def test_an_exact_birth_date_decides_every_band_and_is_not_reported_missing() -> None:
+    result = reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t"), as_of=date(2024, 3, 1))  # 77
+    assert _bands(result) >= {str(LBP_NS.AgeOver75Patient)}
+    assert BIRTH_FIELD not in {m.finding for m in result.missing}

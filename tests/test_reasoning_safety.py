@@ -137,7 +137,7 @@ def test_every_red_flag_unknown_in_scope_is_missing_and_blocks_reassurance(juris
         b.unknown(str(field))
     (result,) = _results([b.build()], include_drafts=True, jurisdiction=jurisdiction)
     applied = {r.id for r in result.recommendations}
-    fields = {f for g in result.guidelines for f in GL.module(g.iri).red_flag_fields}
+    fields = {f for g in result.guidelines for f in GL.module(g.iri).fields}
     # a field recommendations ask for (gr:asksFor) is asked only when one of them applies
     asked = {f for f in fields if f not in GL.asked_by or GL.asked_by[f] & applied}
     assert sorted(m.finding for m in result.missing) == sorted(asked) and asked

@@ -136,10 +136,7 @@ def test_an_undocumented_red_flag_counts_as_unknown(seed: int, field: URIRef) ->
     implied = {s for s, _, o in quiet.derived.triples((None, RDF.type, None)) if o in kinds}  # e.g. from laterality
     applied = {r.id for r in quiet.recommendations}
     asked = {  # by the modules in scope; a field recommendations ask for (gr:asksFor) only when one applies
-        f
-        for g in quiet.guidelines
-        for f in GL.module(g.iri).red_flag_fields
-        if f not in GL.asked_by or GL.asked_by[f] & applied
+        f for g in quiet.guidelines for f in GL.module(g.iri).fields if f not in GL.asked_by or GL.asked_by[f] & applied
     }
     if str(field) in asked and not implied - set(quiet.derived.subjects(RDF.type, GR.ImpliedUnknown)):
         assert str(field) in {m.finding for m in quiet.missing}

@@ -33,15 +33,18 @@ def check_evaluation_date(when: date, *, what: str = "the evaluation date") -> N
 
 def contradictions(patient: Patient, findings: AbstractSet[Node]) -> list[Violation]:
     """Every impossible fact of `patient`: a finding (a class of `findings`) documented present and absent on the
-    same date, an onset or exposure start after the patient's gr:assessedOn or before its gr:birthDate, a birth after
+    same date, an onset or exposure start after the patient's gr:assessedOn or before its gr:birthDate (or
+    gr:bornNotBefore, the earliest an imprecise one can be), a birth after
     the assessment, and an assessment date outside EARLIEST..LATEST."""
     g, iri = patient.graph, patient.iri
-    assessed, born = _date(g.value(iri, GR.assessedOn)), _date(g.value(iri, GR.birthDate))
+    assessed = _date(g.value(iri, GR.assessedOn))
+    birth = GR.birthDate if (iri, GR.birthDate, None) in g else GR.bornNotBefore  # the earliest it can be
+    born = _date(g.value(iri, birth))
     out: list[Violation] = []
     if assessed is not None and not EARLIEST <= assessed <= LATEST:
         out.append(Violation(display_name(iri), "gr:assessedOn", f"{assessed} is outside {EARLIEST} to {LATEST}"))
     if assessed is not None and born is not None and born > assessed:
-        out.append(Violation(display_name(iri), "gr:birthDate", f"{born} is after the assessment date {assessed}"))
+        out.append(Violation(display_name(iri), display_name(birth), f"{born} is after the assessment date {assessed}"))
     for record, prop, when in _starts(g, iri):
         if assessed is not None and when > assessed:
             message = f"{when} is after the assessment date {assessed} (gr:assessedOn)"

@@ -63,6 +63,7 @@ class PatientBuilder:
         iri: str,
         *,
         birth_date: date | None = None,
+        born_between: tuple[date, date] | None = None,
         sex: str | None = None,
         assessed_on: date | None = None,
         vocabulary: Namespace = VOCAB,
@@ -74,6 +75,9 @@ class PatientBuilder:
         self.graph.add((self.iri, RDF.type, GR.Patient))
         if birth_date is not None:
             self.graph.add((self.iri, GR.birthDate, _date(birth_date)))
+        if born_between is not None:  # an imprecise birth date: the first and last day it can be
+            self.graph.add((self.iri, GR.bornNotBefore, _date(born_between[0])))
+            self.graph.add((self.iri, GR.bornNotAfter, _date(born_between[1])))
         if sex is not None:
             self.graph.add((self.iri, GR.sex, _pick(_SEX, sex, "sex")))
         if assessed_on is not None:

@@ -216,21 +216,31 @@ class _Reader:
             self.patient_refs |= {f"Patient/{patient.id}", f"urn:uuid:{patient.id}"}
         g = self.graph
         g.add((self.patient, RDF.type, GR.Patient))
-        born = patient.birthDate
-        if isinstance(born, date) and not isinstance(born, datetime):
-            latest = self.assessed or date.today()
-            if born > latest:
-                self._miss("Patient", None, None, f"birthDate {born} is after {latest}; age unknown")
-            elif born.year < _EARLIEST_BIRTH_YEAR:
-                self._miss("Patient", None, None, f"birthDate {born} is before {_EARLIEST_BIRTH_YEAR}; age unknown")
-            else:
-                g.add((self.patient, GR.birthDate, _date(born)))
-        elif born is None:
-            self._miss("Patient", None, None, "no birthDate; age unknown, so no age rule applies")
-        else:
-            self._miss("Patient", None, None, f"birthDate {born!r} is not a full date; age not known precisely enough")
+        self._birth(patient.birthDate)
         if patient.gender in _SEX:
             g.add((self.patient, GR.sex, _SEX[patient.gender]))
+
+    def _birth(self, born: date | str | None) -> None:
+        """A full birth date as gr:birthDate; a year or a year and month as the interval it allows (gr:bornNotBefore,
+        gr:bornNotAfter, the latest day at most the assessment date), noted in `unmapped`. A missing or impossible one
+        (after the assessment, before 1900) asserts nothing: the age rules then report the age unknown."""
+        latest = self.assessed or date.today()
+        if born is None:
+            self._miss("Patient", None, None, "no birthDate; age unknown, so no age rule applies")
+            return
+        first, last = (born, born) if isinstance(born, date) else _partial_date(born)
+        if first > latest:
+            self._miss("Patient", None, None, f"birthDate {born} is after {latest}; age unknown")
+        elif last.year < _EARLIEST_BIRTH_YEAR:
+            self._miss("Patient", None, None, f"birthDate {born} is before {_EARLIEST_BIRTH_YEAR}; age unknown")
+        elif first == last:
+            self.graph.add((self.patient, GR.birthDate, _date(first)))
+        else:
+            last = min(last, latest)
+            self.graph.add((self.patient, GR.bornNotBefore, _date(first)))
+            self.graph.add((self.patient, GR.bornNotAfter, _date(last)))
+            note = f"birthDate {born} is not a full date; age known only as that of a birth from {first} to {last}"
+            self._miss("Patient", None, None, note)
 
     def _about_patient(self, resource: Any, name: str) -> bool:
         """Whether the resource's subject is this Bundle's Patient; when not, it is listed and not used."""
@@ -583,6 +593,15 @@ def _last_day(value: Any) -> date | None:
 
 def _precision(value: Any) -> str:
     return "year" if len(str(value)) == 4 else "month"
+
+
+def _partial_date(text: str) -> tuple[date, date]:
+    """The first and last day of a FHIR partial date ("YYYY" or "YYYY-MM"; the model has checked the form)."""
+    year, _, month = text.partition("-")
+    if not month:
+        return date(int(year), 1, 1), date(int(year), 12, 31)
+    first = date(int(year), int(month), 1)
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def _date(day: date) -> Literal:

@@ -100,7 +100,9 @@ class Module:
     directory: Path
     prefix: str | None  # vann:preferredNamespacePrefix and vann:preferredNamespaceUri
     namespace: str | None
-    red_flag_fields: frozenset[str]  # the findings this module asserts to be red flags (direct gr:RedFlag subclasses)
+    # the fields whose unknown this module reports: its red flags (direct gr:RedFlag subclasses) and, when it
+    # declares age bands (gr:olderThanYears, gr:notOlderThanYears), the date of birth
+    fields: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -166,16 +168,16 @@ class Guideline:
         )
 
     def _asked_by(self) -> dict[str, frozenset[str]]:
-        """Red-flag field -> the recommendations asking for it (gr:asksFor); a field no module treats as a red flag
-        is an error naming the recommendation, since it could never be reported missing."""
-        fields = {f for m in self.modules for f in m.red_flag_fields}
+        """Field -> the recommendations asking for it (gr:asksFor); a field no loaded module reports unknown is an
+        error naming the recommendation, since it could never be reported missing."""
+        fields = {f for m in self.modules for f in m.fields}
         asked: dict[str, set[str]] = {}
         for spec in self.recommendations.values():
             for f in spec.asks_for:
                 if f not in fields:
                     raise GuidelineError(
-                        f"recommendation {spec.iri} has gr:asksFor {f}; expected a red-flag field "
-                        "(a direct rdfs:subClassOf gr:RedFlag in a loaded module)"
+                        f"recommendation {spec.iri} has gr:asksFor {f}; expected a field a loaded module "
+                        "reports unknown (a direct rdfs:subClassOf gr:RedFlag, or gr:BirthDateField with age bands)"
                     )
                 asked.setdefault(f, set()).add(spec.iri)
         return {f: frozenset(r) for f, r in asked.items()}
@@ -239,7 +241,9 @@ class Guideline:
             graph.value(node, VANN.preferredNamespacePrefix),
             graph.value(node, VANN.preferredNamespaceUri),
         )
-        fields = frozenset(str(f) for f in graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
+        red_flags = {str(f) for f in graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef)}
+        bands = any((None, p, None) in graph for p in (GR.olderThanYears, GR.notOlderThanYears))
+        fields = frozenset(red_flags | ({str(GR.BirthDateField)} if bands else set()))
         return Module(
             iri=where.iri,
             version_iri=_one_str(graph, node, OWL.versionIRI),
@@ -252,7 +256,7 @@ class Guideline:
             directory=where.path,
             prefix=str(prefix) if prefix is not None else None,
             namespace=str(namespace) if namespace is not None else None,
-            red_flag_fields=fields,
+            fields=fields,
         )
 
     def closure(self) -> Graph:
