@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -53,30 +54,14 @@ def fhir_package(name: str) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(f"npm is needed to download the FHIR package {name}@{version}")
-    with tempfile.TemporaryDirectory() as download:
-        command = [npm, "pack", "--silent", f"{name}@{version}", "--pack-destination", download]
-        done = subprocess.run(command, capture_output=True, text=True)
-        archives = list(Path(download).glob("*.tgz"))
-        if done.returncode != 0 or len(archives) != 1:
-            raise RuntimeError(f"cannot download the npm package {name}@{version}: {done.stderr.strip()}")
-        staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=".staging-"))
-        with tarfile.open(archives[0]) as tar:
-            for member in tar.getmembers():
-                path = Path(member.name)
-                if (
-                    member.isfile()
-                    and path.suffix == ".json"
-                    and ".." not in path.parts
-                    and path.name.split("-")[0] in FHIR_KEPT
-                ):
-                    source = tar.extractfile(member)
-                    assert source is not None
-                    (staging / path.name).write_bytes(source.read())  # examples sit flat or under example/
-        try:
-            staging.rename(root)  # whole or not at all
-        except OSError:  # a concurrent run got there first: keep its copy
-            shutil.rmtree(staging)
-    return root
+
+    def kept(member: tarfile.TarInfo) -> str | None:
+        path = Path(member.name)  # examples sit flat or under example/: kept flat
+        record = path.suffix == ".json" and ".." not in path.parts and path.name.split("-")[0] in FHIR_KEPT
+        return path.name if record else None
+
+    command = [npm, "pack", "--silent", f"{name}@{version}", "--pack-destination"]
+    return _unpack(root, command, "*.tgz", f"the npm package {name}@{version}", kept)
 
 
 def shacl_suite() -> Path:
@@ -86,17 +71,32 @@ def shacl_suite() -> Path:
     if (root / "manifest.ttl").is_file():
         return root
     prefix = f"pyshacl-{version}/test/resources/sht_tests/"
+
+    def kept(member: tarfile.TarInfo) -> str | None:
+        relative = member.name.removeprefix(prefix)
+        inside = member.name.startswith(prefix) and ".." not in Path(relative).parts
+        return relative if inside else None
+
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
+    command += [f"pyshacl=={version}", "--dest"]
+    return _unpack(root, command, "pyshacl-*.tar.gz", f"the pySHACL {version} source distribution", kept)
+
+
+def _unpack(
+    root: Path, command: list[str], pattern: str, what: str, kept: Callable[[tarfile.TarInfo], str | None]
+) -> Path:
+    """Download one archive with a package client (`command`, completed by the download directory) and unpack into
+    `root` the files `kept` names (their path under `root`), whole or not at all."""
     with tempfile.TemporaryDirectory() as download:
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
-        done = subprocess.run([*command, f"pyshacl=={version}", "--dest", download], capture_output=True, text=True)
-        archives = list(Path(download).glob("pyshacl-*.tar.gz"))
+        done = subprocess.run([*command, download], capture_output=True, text=True)
+        archives = list(Path(download).glob(pattern))
         if done.returncode != 0 or len(archives) != 1:
-            raise RuntimeError(f"cannot download the pySHACL {version} source distribution: {done.stderr.strip()}")
+            raise RuntimeError(f"cannot download {what}: {done.stderr.strip()}")
         staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=".staging-"))
         with tarfile.open(archives[0]) as tar:
             for member in tar.getmembers():
-                relative = member.name.removeprefix(prefix)
-                if member.isfile() and member.name.startswith(prefix) and ".." not in Path(relative).parts:
+                relative = kept(member) if member.isfile() else None
+                if relative is not None:
                     target = staging / relative
                     target.parent.mkdir(parents=True, exist_ok=True)
                     source = tar.extractfile(member)
