@@ -278,3 +278,12 @@ def test_counterexample_identical_blank_records_are_evaluated_quickly() -> None:
     started = time.perf_counter()
     result = reasoner.recommend(reasoner.load(graph), guideline=GL)
     assert time.perf_counter() - started < SECONDS and result.recommendations
+
+
+def test_counterexample_json_numbers_are_well_typed_for_pyshacl() -> None:
+    """rdflib kept JSON 88 under a coerced xsd:decimal as a Python int: pySHACL (the path for shapes outside the
+    compiled subset) refused the valid compact patient as ill-typed, the compiled checks did not."""
+    from reasoner.engine.validate import _shapes
+
+    patient = reasoner.load(SEEDS["compact"].decode(), format="json-ld")
+    assert _shapes().pyshacl_results(patient.graph) == []

@@ -203,6 +203,33 @@ CASES = [
         id="egfr-out-of-range",
     ),
     pytest.param(
+        mutate('gr:birthDate "1980-01-01"^^xsd:date', 'gr:bornNotBefore "1980-01-01"^^xsd:date'),
+        PATIENT,
+        None,
+        "an imprecise birth date needs both gr:bornNotBefore and gr:bornNotAfter",
+        id="born-not-before-alone",
+    ),
+    pytest.param(
+        mutate(
+            'gr:birthDate "1980-01-01"^^xsd:date',
+            'gr:bornNotBefore "1980-12-31"^^xsd:date ; gr:bornNotAfter "1980-01-01"^^xsd:date',
+        ),
+        PATIENT,
+        None,
+        "an imprecise birth date needs both gr:bornNotBefore and gr:bornNotAfter",
+        id="born-interval-reversed",
+    ),
+    pytest.param(
+        mutate(
+            'gr:birthDate "1980-01-01"^^xsd:date',
+            'gr:birthDate "1980-01-01"^^xsd:date ; gr:bornNotAfter "1980-12-31"^^xsd:date',
+        ),
+        PATIENT,
+        None,
+        "an imprecise birth date needs both gr:bornNotBefore and gr:bornNotAfter",
+        id="birth-date-and-interval",
+    ),
+    pytest.param(
         mutate("vocab:Fever ;", "lbp:Nonsense ;"),
         EX + "fever",
         "rdf:type",

@@ -261,6 +261,10 @@ class _StrictJsonLd(jsonld.Parser):
             raise ReadError(self.source, message) from exc
         if found is None and not _is_null(context, node):
             raise ReadError(self.source, f"the value {_show(node)} cannot be converted to RDF: it would be dropped")
+        if isinstance(found, Literal) and found.datatype is not None and not isinstance(node, str):
+            # a JSON number or boolean keeps its Python value under a coerced datatype (88 as an xsd:decimal int):
+            # rebuilt from its lexical form, as any other parser gives it, so pySHACL does not judge it ill-typed
+            found = Literal(str(found), datatype=found.datatype)
         return found
 
 
