@@ -123,6 +123,13 @@ PLANTED: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("guideline-header", "<https://w3id.org/guideline-reasoner/ckd>", "ckd/module.ttl", ("ckd>",)),
     ("duplicate-code", "lbp:LowBackPainAgain", "lbp/concepts.ttl", ('"279039007"',)),
     ("duplicate-code", "vocab:LowBackPain", "vocabulary/concepts.ttl", ('"279039007"',)),
+    ("target-without-classification", "lbp:MRILumbarSpine", "lbp/concepts.ttl", ("lbp:MRILumbarSpine",)),
+    (
+        "target-without-classification",
+        "lbp:SpineSurgeryConsultation",
+        "lbp/concepts.ttl",
+        ("lbp:SpineSurgeryConsultation",),
+    ),
     (
         "feature-rule-undeclared-term",
         "ontology/lbp/features/30-lbp-episode-duration.rq",
@@ -192,6 +199,8 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
         'skos:definition "A second concept with low back pain\'s code."@en ;\n'
         '    gr:coding [ gr:system <http://snomed.info/sct> ; gr:code "279039007" ] .',
     )
+    edit(copy, "lbp/concepts.ttl", "lbp:MRILumbarSpine", r"\s*;\s*gr:modality\s+vocab:MagneticResonanceImaging", "")
+    edit(copy, "lbp/concepts.ttl", "lbp:SpineSurgeryConsultation", r"\s*;\s*gr:specialty\s+vocab:SpineSurgery", "")
     rule = copy / "lbp" / "features" / "30-lbp-episode-duration.rq"
     rule.write_text(rule.read_text().replace("(lbp:ChronicEpisode 85", "(lbp:ChronicEpisdoe 85"))
     report = check_guideline(copy, reasoning=False)
@@ -200,6 +209,8 @@ def test_one_planted_defect_per_check(copy: Path) -> None:
         assert finding.severity == (checks()[check].severity if check in checks() else "ERROR")
         assert finding.message and finding.fix
         points_at(finding, copy, file, *tokens)
+    unclassified = {f.entity: f.property for f in report.findings if f.check == "target-without-classification"}
+    assert unclassified == {"lbp:MRILumbarSpine": "gr:modality", "lbp:SpineSurgeryConsultation": "gr:specialty"}
     planted = {p[0] for p in PLANTED} | {"dangling-iri", "recommendation-without-source", "guideline-loads"}
     assert planted >= {f.check for f in report.findings}, "a finding nobody planted"
     assert {c for c in checks()} <= planted | {"inconsistent-guideline"}, "a check without a planted defect"

@@ -255,6 +255,34 @@ def test_recommendations_by_source(cohort: Cohort) -> None:
     assert got == {k: (n, len(patients[k]), len(recs[k])) for k, n in times.items()}
 
 
+def test_imaging_orders_by_modality(cohort: Cohort) -> None:
+    patients: dict[tuple[str, str, str], set[tuple[str, str]]] = defaultdict(set)
+    orders: Counter[tuple[str, str, str]] = Counter()
+    recs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for version, jurisdiction, results in cohort.evaluations:
+        gl = cohort.guidelines[version]
+        for iri, result in results.items():
+            for rec in result.recommendations:
+                if rec.kind != "order":
+                    continue
+                for modality in gl.graph.objects(URIRef(rec.target.iri), GR.modality):
+                    key = (version, jurisdiction, str(modality))
+                    patients[key].add((iri, result.as_of))
+                    orders[key] += 1
+                    recs[key].add(rec.id)
+    rows = _run(cohort, "imaging-orders-by-modality")
+    got = {
+        (r["version"], r["jurisdiction"], r["modality"]): (r["patients"], r["orders"], r["recommendations"])
+        for r in rows
+    }
+    assert got == {k: (len(p), orders[k], len(recs[k])) for k, p in patients.items()}
+    mri = "https://w3id.org/guideline-reasoner/vocab#MagneticResonanceImaging"
+    assert any(k[2] == mri for k in got), "some patient of the cohort was given an MRI order"
+    assert all(r["label"] for r in rows)
+    only = _run(cohort, "imaging-orders-by-modality", modality=URIRef(mri))
+    assert only == [r for r in rows if r["modality"] == mri]
+
+
 def test_advice_while_a_red_flag_was_unknown(cohort: Cohort) -> None:
     expected = {
         (version, jurisdiction, iri, result.as_of, rec.identifier, m.finding, rec.id in m.needed_for)
