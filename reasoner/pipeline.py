@@ -228,7 +228,7 @@ class _Assembler:
                 del applied[loser]
                 blocked[loser] = Suppressed(
                     spec.iri, spec.identifier, spec.label, spec.kind, [conflict.first.id],
-                    [gl.recommendations[conflict.first.id].identifier], list(conflict.first.because),
+                    [gl.recommendations[conflict.first.id].identifier], ["conflict"], list(conflict.first.because),
                     spec.module, gl.module(spec.module).version_iri,
                 )  # fmt: skip
         return out
@@ -308,8 +308,10 @@ class _Assembler:
             self.gl.recommendations[b].identifier if b in self.gl.recommendations else self.gl.label(URIRef(b))
             for b in by
         ]
+        # The rule table blocks by exclusion classes and by superseding recommendations, nothing else.
+        reasons = ["superseded" if b in self.gl.recommendations else "exclusion" for b in by]
         return Suppressed(
-            spec.iri, spec.identifier, spec.label, spec.kind, by, labels, [self._fact(n) for n in facts],
+            spec.iri, spec.identifier, spec.label, spec.kind, by, labels, reasons, [self._fact(n) for n in facts],
             spec.module, self.gl.module(spec.module).version_iri,
         )  # fmt: skip
 

@@ -115,6 +115,11 @@ def test_a_declared_conflict_shows_both_chains_and_withholds_the_yielding_advice
     (node,) = prov.subjects(RDF.type, GR.GuidelineConflict)
     assert prov.value(node, GR.resolvedBy) == URIRef(conflict.rule)
     assert set(prov.objects(node, GR.recommendation)) == {URIRef(conflict.first.id), URIRef(conflict.second.id)}
+    # The withheld side says it yielded in a conflict, not that a recommendation of its own module superseded it.
+    assert withheld.reasons == ["conflict"]
+    (held,) = (n for n in prov.subjects(GR.withheldRecommendation, URIRef(withheld.id)))
+    assert set(prov.predicate_objects(held)) >= {(GR.yieldedTo, URIRef(conflict.first.id))}
+    assert (held, GR.supersededByRecommendation, None) not in prov and (held, GR.excludedByClass, None) not in prov
 
 
 def test_an_undeclared_conflict_is_shown_not_resolved(tmp_path: Path) -> None:

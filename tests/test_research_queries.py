@@ -23,7 +23,7 @@ from reasoner.authoring.cases import Case
 from reasoner.input.patient import Patient
 from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, OWL, RDF, RDFS
-from reasoner.output.result import Recommendations
+from reasoner.output.result import Recommendations, Suppressed
 from reasoner.store import research
 from reasoner.store.batch import batch
 from reasoner.store.cohort import CohortStore, Rows, open_store, query, skolemize, write_guideline, write_patient
@@ -116,7 +116,11 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
 
 
 def _run(c: Cohort, name: str, **bindings: Any) -> list[dict[str, Any]]:
-    rows = query(c.store, research.queries()[name].text, bindings=bindings)
+    return _select(c, research.queries()[name].text, **bindings)
+
+
+def _select(c: Cohort, text: str, **bindings: Any) -> list[dict[str, Any]]:
+    rows = query(c.store, text, bindings=bindings)
     assert isinstance(rows, Rows)
     return [{k: _py(v) for k, v in row.items()} for row in rows]
 
@@ -435,20 +439,90 @@ def test_patients_whose_advice_differs_between_jurisdictions(cohort: Cohort) -> 
     assert len(both) == 2 * len(expected)
 
 
+def _reason(result: Recommendations, gl: Guideline, withheld: Suppressed, by: str) -> str:
+    """Why `by` withheld a recommendation, from the guideline's own axioms and the result's conflicts (not from
+    Suppressed.reasons, which the store's predicates are written from)."""
+    if by in gl.recommendations[withheld.id].exclusions:
+        return "exclusion"
+    if any(c.prevailing == by and c.second.id == withheld.id for c in result.conflicts):
+        return "conflict"
+    assert by in gl.recommendations, (withheld.id, by)  # gr:supersededBy is transitive: not only the asserted ones
+    return "superseded"
+
+
 def test_recommendation_frequency(cohort: Cohort) -> None:
     expected = {}
     for version, jurisdiction, results in cohort.evaluations:
+        gl = cohort.guidelines[version]
         given: dict[str, set[str]] = defaultdict(set)
         withheld: dict[str, set[str]] = defaultdict(set)
+        why: dict[tuple[str, str], set[str]] = defaultdict(set)
         for iri, result in results.items():
             for rec in result.recommendations:
                 given[rec.identifier].add(iri)
             for s in result.suppressed:
                 withheld[s.identifier].add(iri)
-        for identifier in given.keys() | withheld.keys():
-            expected[(version, jurisdiction, identifier)] = (len(given[identifier]), len(withheld[identifier]))
+                for by in s.by:
+                    why[(s.identifier, _reason(result, gl, s, by))].add(iri)
+        for i in given.keys() | withheld.keys():
+            counts = [len(why[(i, k)]) for k in ("exclusion", "superseded", "conflict")]
+            expected[(version, jurisdiction, i)] = (len(given[i]), len(withheld[i]), *counts)
     rows = _run(cohort, "recommendation-frequency")
-    assert {(r["version"], r["jurisdiction"], r["identifier"]): (r["given"], r["suppressed"]) for r in rows} == expected
+    columns = ("given", "suppressed", "excluded", "superseded", "yielded")
+    got = {(r["version"], r["jurisdiction"], r["identifier"]): tuple(r[c] for c in columns) for r in rows}
+    assert got == expected
+    assert all(sum(v[2:4]) for v in expected.values() if v[1]), "withheld in this cohort by exclusion or superseding"
+
+
+def test_given_and_withheld_advice_never_share_a_predicate_and_each_withheld_node_names_its_reasons(
+    cohort: Cohort,
+) -> None:
+    """Given advice names its recommendation with gr:recommendation, withheld advice with
+    gr:withheldRecommendation; each withheld node has exactly one reason triple per blocker, by the reason's kind."""
+    predicates = {
+        "exclusion": GR.excludedByClass,
+        "superseded": GR.supersededByRecommendation,
+        "conflict": GR.yieldedTo,
+    }
+    naming = """SELECT DISTINCT ?type ?p WHERE { GRAPH ?d { ?n a ?type ; ?p ?rec . }
+      GRAPH ?v { ?rec a gr:Recommendation } VALUES ?type { gr:PatientRecommendation gr:SuppressedRecommendation } }"""
+    found = {(r["type"], r["p"]) for r in _select(cohort, naming)}
+    given = {p for t, p in found if t == str(GR.PatientRecommendation)}
+    withheld = {p for t, p in found if t == str(GR.SuppressedRecommendation)}
+    assert str(GR.recommendation) in given and str(GR.withheldRecommendation) in withheld
+    assert {str(GR.recommendation), str(GR.withheldRecommendation)} & given & withheld == set()
+    # Every (node, reason predicate, blocker) in the store, against the result's blockers classified independently.
+    reasons = """SELECT ?run ?rec ?p ?by WHERE { GRAPH ?d { ?n a gr:SuppressedRecommendation ; gr:withheldRecommendation
+      ?rec ; prov:wasGeneratedBy ?run ; ?p ?by . VALUES ?p { gr:excludedByClass gr:supersededByRecommendation
+      gr:yieldedTo gr:blockedBy } } }"""
+    got = {(r["run"], r["rec"], r["p"], r["by"]) for r in _select(cohort, reasons)}
+    expected = set()
+    for version, _, results in cohort.evaluations:
+        for result in results.values():
+            for s in result.suppressed:
+                for by in s.by:
+                    kind = _reason(result, cohort.guidelines[version], s, by)
+                    expected.add((str(result.run_iri), s.id, str(predicates[kind]), by))
+    assert got == expected
+    assert {e[2] for e in expected} >= {str(GR.excludedByClass), str(GR.supersededByRecommendation)}
+
+
+def test_episode_facts_are_on_the_run(cohort: Cohort) -> None:
+    """The run states the episode's length and start: the longest gr:durationDays the feature rules derived, and the
+    earliest present onset of the records given it, so a query needs no record join."""
+    text = """SELECT ?run ?days ?start WHERE { GRAPH ?d { ?run a gr:ReasoningRun ; gr:episodeDays ?days ;
+      gr:episodeStart ?start } }"""
+    got = {(r["run"], r["days"], r["start"]) for r in _select(cohort, text)}
+    expected = set()
+    for _, _, results in cohort.evaluations:
+        for result in results.values():
+            graph = _records(cohort, result)
+            dated = [(_py(d), r) for r, d in graph.subject_objects(GR.durationDays)]
+            if dated:
+                days = max(d for d, _ in dated)
+                (start,) = {_py(graph.value(r, GR.onset)) for d, r in dated if d == days}
+                expected.add((str(result.run_iri), days, start))
+    assert expected and got == expected
 
 
 def test_missing_data_impact(cohort: Cohort) -> None:

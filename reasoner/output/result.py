@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 SOFTWARE = "guideline-reasoner 0.1.0"
+# How a withheld recommendation names what withheld it, one predicate per reason (Suppressed.reasons).
+WITHHELD_BY = {"exclusion": GR.excludedByClass, "superseded": GR.supersededByRecommendation, "conflict": GR.yieldedTo}
 # Review statuses by their notation: the PROV graph says which advice was not approved (drafts applied on request).
 _REVIEW_STATUS = {"approved": GR.Approved, "under-review": GR.UnderReview, "draft": GR.Draft, "retired": GR.Retired}
 
@@ -147,12 +151,17 @@ class AppliedRecommendation:
 
 @dataclass(frozen=True)
 class Suppressed:
+    """A recommendation the patient was eligible for but did not get. `by` names what withheld it and `reasons`,
+    item for item, how: "exclusion" (an exclusion class the patient is in), "superseded" (a recommendation given
+    that supersedes it) or "conflict" (another module's recommendation a conflict rule let prevail)."""
+
     id: str
     identifier: str
     label: str
     kind: str
     by: list[str]
     by_labels: list[str]
+    reasons: list[str]
     because: list[Fact]
     module: str = ""
     module_version: str = ""
@@ -167,6 +176,7 @@ class Suppressed:
             "kind": self.kind,
             "by": list(self.by),
             "by_labels": list(self.by_labels),
+            "reasons": list(self.reasons),
             "because": [f.to_json() for f in self.because],
         }
 
@@ -355,6 +365,16 @@ class Recommendations:
             g.add(triple)
         return g
 
+    def _episode(self, add: Callable[[tuple[Node, Node, Node]], None], run: URIRef) -> None:
+        """The episode on the run: its length is the greatest gr:durationDays a feature rule derived (on the
+        episode's earliest records), its start that many days before the evaluation date."""
+        days = [int(d.toPython()) for d in self.derived.objects(None, GR.durationDays) if isinstance(d, Literal)]
+        if days:
+            longest = max(days)
+            start = date.fromisoformat(self.as_of) - timedelta(days=longest)
+            add((run, GR.episodeDays, Literal(longest)))
+            add((run, GR.episodeStart, Literal(start.isoformat(), datatype=XSD.date)))
+
     def triples(self, *, guideline_statements: bool = True) -> list[tuple[Node, Node, Node]]:
         """The triples of `to_graph()` without building an rdflib Graph (the batch writes them straight to the
         store; building the Graph costs more than deriving the recommendations)."""
@@ -377,7 +397,18 @@ class Recommendations:
         add((run, PROV.wasAssociatedWith, agent))
         add((agent, RDF.type, PROV.SoftwareAgent))
         add((agent, RDFS.label, Literal(SOFTWARE)))
+        self._episode(add, run)
         base = str(run)
+
+        def derived(node: URIRef, kind: URIRef, item: URIRef) -> None:
+            # The PROV sub-property says what kind of item it is; the plain triple keeps PROV-only clients whole.
+            add((node, kind, item))
+            add((node, PROV.wasDerivedFrom, item))
+
+        def fact_source(fact: Fact) -> None:
+            if fact.source:
+                add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+
         for rec in self.recommendations:
             node = URIRef(f"{base}/rec/{rec.identifier}")
             add((node, RDF.type, GR.PatientRecommendation))
@@ -388,20 +419,19 @@ class Recommendations:
             add((node, GR.guidelineVersion, URIRef(rec.module_version) if rec.module_version else version))
             add((node, GR.reviewStatus, _REVIEW_STATUS.get(rec.review_status, GR.Draft)))
             add((node, PROV.wasGeneratedBy, run))
-            add((node, PROV.wasDerivedFrom, URIRef(rec.id)))
+            derived(node, GR.fromGuidelineStatement, URIRef(rec.id))
             if rec.urgency:
                 add((node, GR.urgency, GR[rec.urgency.capitalize()]))
             if rec.within_hours is not None:
                 add((node, GR.withinHours, Literal(rec.within_hours)))
             for fact in rec.because:
-                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
-                if fact.source:
-                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+                derived(node, GR.fromPatientFact, URIRef(fact.iri))
+                fact_source(fact)
             for cls in rec.via:
                 add((node, GR.via, URIRef(cls)))
             for src in rec.sources:
                 ev = URIRef(src.evidence)
-                add((node, PROV.wasDerivedFrom, ev))
+                derived(node, GR.fromGuidelineStatement, ev)
                 if guideline_statements:
                     add((URIRef(rec.id), GR.evidence, ev))
                     add((ev, GR.source, URIRef(src.iri)))
@@ -411,15 +441,14 @@ class Recommendations:
         for sup in self.suppressed:
             node = URIRef(f"{base}/suppressed/{sup.identifier}")
             add((node, RDF.type, GR.SuppressedRecommendation))
-            add((node, GR.recommendation, URIRef(sup.id)))
+            add((node, GR.withheldRecommendation, URIRef(sup.id)))
             add((node, GR.patient, patient))
             add((node, PROV.wasGeneratedBy, run))
-            for by in sup.by:
-                add((node, GR.blockedBy, URIRef(by)))
+            for by, reason in zip(sup.by, sup.reasons, strict=True):
+                add((node, WITHHELD_BY[reason], URIRef(by)))
             for fact in sup.because:
-                add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
-                if fact.source:
-                    add((URIRef(fact.iri), PROV.wasDerivedFrom, URIRef(fact.source)))
+                derived(node, GR.fromBlockingFact, URIRef(fact.iri))
+                fact_source(fact)
         for conflict in self.conflicts:
             sides = (conflict.first, conflict.second)
             node = URIRef(f"{base}/conflict/{conflict.first.identifier}/{conflict.second.identifier}")
@@ -429,7 +458,7 @@ class Recommendations:
             for side in sides:
                 add((node, GR.recommendation, URIRef(side.id)))
                 for fact in side.because:
-                    add((node, PROV.wasDerivedFrom, URIRef(fact.iri)))
+                    derived(node, GR.fromPatientFact, URIRef(fact.iri))
             if conflict.rule:
                 add((node, GR.resolvedBy, URIRef(conflict.rule)))
             if conflict.prevailing:
@@ -440,7 +469,7 @@ class Recommendations:
             add((node, GR.finding, URIRef(miss.finding)))
             add((node, GR.patient, patient))
             add((node, PROV.wasGeneratedBy, run))
-            add((node, PROV.wasDerivedFrom, URIRef(miss.record)))
+            derived(node, GR.fromPatientFact, URIRef(miss.record))
             for rec_iri in miss.needed_for:
                 add((node, GR.neededFor, URIRef(rec_iri)))
         out.extend(self.derived)
