@@ -240,11 +240,12 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
     }
 
 
-#: Where query time goes: one triple pattern over every recommendation given or withheld (an index scan), and each
-#: recommendation given joined from the five patterns that describe it (most research queries start from them).
+#: Where query time goes: one triple pattern over every node an evaluation generated (advice given and withheld,
+#: conflicts, missing findings: an index scan), and each recommendation given joined from the five patterns that
+#: describe it (most research queries start from them).
 PROBES = {
-    "probe: one pattern, every gr:recommendation quad": (
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d { ?given gr:recommendation ?r } }"
+    "probe: one pattern, every prov:wasGeneratedBy quad": (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d { ?node prov:wasGeneratedBy ?run } }"
     ),
     "probe: 5-pattern join per recommendation given": """SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d {
   ?given a gr:PatientRecommendation ; gr:patient ?p ; gr:recommendation ?r ; gr:guidelineVersion ?v ;

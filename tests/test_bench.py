@@ -27,7 +27,7 @@ def test_the_cohort_benchmark_times_every_research_query_and_both_probes(tmp_pat
         assert set(cs["query_rss_mb"]) == set(timed) and min(cs["query_rss_mb"].values()) > 0
         assert cs["query_rows"]["red-flag-prevalence"] > 0
         probes = [n for n in timed if n.startswith("probe:")]
-        assert cs["query_rows"][probes[0]] > cs["query_rows"][probes[1]] > 0  # given and withheld > given
+        assert cs["query_rows"][probes[0]] > cs["query_rows"][probes[1]] > 0  # every generated node > advice given
     for name in queries():
         assert f"{name} p50 (ms)" in table
     assert "cohort of 60: batch into store" in table
