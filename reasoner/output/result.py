@@ -29,7 +29,7 @@ __all__ = [
 
 SOFTWARE = "guideline-reasoner 0.1.0"
 # How a withheld recommendation names what withheld it, one predicate per reason (Suppressed.reasons).
-WITHHELD_BY = {"exclusion": GR.excludedByClass, "superseded": GR.supersededByRecommendation, "conflict": GR.yieldedTo}
+_WITHHELD_BY = {"exclusion": GR.excludedByClass, "superseded": GR.supersededByRecommendation, "conflict": GR.yieldedTo}
 # Review statuses by their notation: the PROV graph says which advice was not approved (drafts applied on request).
 _REVIEW_STATUS = {"approved": GR.Approved, "under-review": GR.UnderReview, "draft": GR.Draft, "retired": GR.Retired}
 
@@ -445,7 +445,7 @@ class Recommendations:
             add((node, GR.patient, patient))
             add((node, PROV.wasGeneratedBy, run))
             for by, reason in zip(sup.by, sup.reasons, strict=True):
-                add((node, WITHHELD_BY[reason], URIRef(by)))
+                add((node, _WITHHELD_BY[reason], URIRef(by)))
             for fact in sup.because:
                 derived(node, GR.fromBlockingFact, URIRef(fact.iri))
                 fact_source(fact)
