@@ -47,6 +47,8 @@ _SOON_RANK = 2
 # Where sources conflict, the recommendations of which jurisdiction apply (gr:International: all of them).
 JURISDICTIONS = {"US": GR.US, "UK": GR.UK, "both": GR.International}
 _TYPE = RDF.type
+_STATUS_RANK: dict[Node, int] = {GR.Present: 3, GR.Unknown: 2}  # any other status (absent) ranks 1
+_STATUS_NAME = {3: "present", 2: "unknown", 1: "absent"}
 # Record types too generic to name a record by.
 _GENERIC_TYPES = frozenset(
     (GR.FindingRecord, GR.Measurement, GR.MedicationExposure, GR.TherapyCourse, GR.ImpliedUnknown, GR.Patient)
@@ -172,6 +174,7 @@ class _Assembler:
         sups = sorted(blocked.values(), key=lambda s: s.identifier)
         fields = {f: [m.iri for m in in_scope if f in m.fields] for m in in_scope for f in m.fields}
         infos = [_info(m) for m in in_scope]
+        derived = self._derived_in_scope(fields, [m for m in self.gl.guidelines if m not in in_scope])
         return Recommendations(
             patient=str(self.patient.iri),
             as_of=when.isoformat(),
@@ -185,7 +188,8 @@ class _Assembler:
             wording=_wording(self.gl, tuple(in_scope or self.gl.guidelines)),
             labels={c: self.gl.label(URIRef(c)) for r in recs for c in r.via},
             prior_treatments=self._prior_treatments(),
-            derived=self._derived_in_scope(fields, [m for m in self.gl.guidelines if m not in in_scope]),
+            derived=derived,
+            red_flags=self._red_flags(derived),
             unmapped=list(self.patient.unmapped),
             guidelines=infos,
             conflicts=conflicts,
@@ -238,6 +242,21 @@ class _Assembler:
             iri, rec.identifier, rec.label, rec.kind, rec.target.iri, rec.module, rec.module_version,
             rec.strength, rec.quality, rec.rating, list(rec.because), list(rec.via),
         )  # fmt: skip
+
+    def _red_flags(self, derived: Graph) -> dict[str, str]:
+        """Red-flag field -> its status in this evaluation: "present" if a record of it (or of a narrower class) is
+        present, else "unknown" if one is unknown, else "absent"; a field without a record has no entry. Records
+        and their classes are as given and as the feature rules derived them (what the store keeps)."""
+        table, patient, graphs = self.gl.red_flag_fields(), self.patient.iri, (self.patient.graph, derived)
+        rank: dict[str, int] = {}
+        for record in {r for g in graphs for r in g.objects(patient, GR.hasFinding)}:
+            fields = {
+                f for g in graphs for t in g.objects(record, _TYPE) if isinstance(t, URIRef) for f in table.get(t, ())
+            }
+            statuses = [_STATUS_RANK.get(s, 1) for g in graphs for s in g.objects(record, GR.status)]
+            for field in fields if statuses else ():  # a record without a status says nothing
+                rank[field] = max(rank.get(field, 0), *statuses)
+        return {field: _STATUS_NAME[r] for field, r in sorted(rank.items())}
 
     def _derived_in_scope(self, fields: dict[str, list[str]], outside: list[Module]) -> Graph:
         """What the feature rules derived, without what belongs to modules the patient is not in scope of: the

@@ -25,8 +25,20 @@ from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import GR, OWL, RDF, RDFS
 from reasoner.output.result import Recommendations, Suppressed
 from reasoner.store import research
+from reasoner.store.backends import PatientGraphs
 from reasoner.store.batch import batch
-from reasoner.store.cohort import CohortStore, Rows, open_store, query, skolemize, write_guideline, write_patient
+from reasoner.store.cohort import (
+    CohortStore,
+    Rows,
+    open_store,
+    patient_graphs,
+    query,
+    skolemize,
+    write_guideline,
+    write_patient,
+    write_patients,
+)
+from reasoner.store.counts import COUNTS, fold
 from reasoner.synth.cohort import cases_of, synthesize, synthetic_patients, write_cohort
 
 LBP = Namespace("https://w3id.org/guideline-reasoner/lbp#")
@@ -588,3 +600,76 @@ def test_aggregates_count_each_date_once_and_as_of_selects_one() -> None:
 
         assert given(asOf=later) == dict(Counter(rec.identifier for r in then for rec in r.recommendations))
         assert given() == dict(Counter(rec.identifier for r in own + then for rec in r.recommendations))
+
+
+# -- the cohort counts ---------------------------------------------------------------------------------------------
+
+DETAILED = Path(__file__).parent / "research_detailed"  # the aggregate queries as they read the evaluation graphs
+
+
+def _same_answers(store: CohortStore) -> int:
+    """Assert that every aggregate query that reads the counts answers as its detailed version (over the evaluation
+    graphs themselves) does; return how many rows they gave in all."""
+    rows = 0
+    for path in sorted(DETAILED.glob("*.rq")):
+        counted, detailed = (query(store, text) for text in (research.queries()[path.stem].text, path.read_text()))
+        assert isinstance(counted, Rows) and isinstance(detailed, Rows)
+        assert counted.variables == detailed.variables, path.stem
+        assert sorted(map(str, counted.rows)) == sorted(map(str, detailed.rows)), path.stem
+        rows += len(detailed.rows)
+    return rows
+
+
+def test_every_aggregate_query_has_its_detailed_version_and_reads_the_counts() -> None:
+    for path in sorted(DETAILED.glob("*.rq")):
+        text = research.queries()[path.stem].text
+        assert "st:count" in text and "gr:PatientRecommendation" not in text, path.stem
+    assert len(list(DETAILED.glob("*.rq"))) == 7
+
+
+def test_the_counts_answer_as_the_evaluation_graphs_do(cohort: Cohort) -> None:
+    """Two versions and two jurisdictions, written by three batches (each folding its counts at the end)."""
+    assert _same_answers(cohort.store) > 100
+
+
+def _renamed(patient: Patient, iri: URIRef) -> Patient:
+    """`patient`'s facts as those of the patient `iri`: a new record of an already stored patient."""
+    graph = Graph()
+    for s, p, o in patient.graph:
+        graph.add((iri if s == patient.iri else s, p, iri if o == patient.iri else o))
+    return Patient(graph, iri, f"{patient.source} as {iri}")
+
+
+def test_the_counts_stay_exact_as_evaluations_are_replaced_and_when_folded() -> None:
+    """Evaluations written, replaced by other facts, replaced by the same facts, in writes that mix new and stored
+    patients (a bulk load and an update in one write): after each write, and once folded, the counts answer as the
+    evaluation graphs do. A patient's facts graph is shared by its evaluations, and the detailed red-flag queries
+    read it, so a patient's facts change here only where each of its evaluations is written anew with them (the
+    counts keep what each evaluation saw)."""
+    gl, when = reasoner.load_guideline(), date(2027, 6, 1)  # after every synthetic record
+    first = [skolemize(p) for p in synthetic_patients(gl, 40, seed=SEED)]
+    other = [
+        skolemize(_renamed(p, q.iri)) for p, q in zip(synthetic_patients(gl, 40, seed=SEED + 1), first, strict=True)
+    ]
+    new = [skolemize(p) for p in synthetic_patients(gl, 10, seed=SEED + 2)]
+
+    def records(patients: list[Patient], jurisdiction: str) -> list[PatientGraphs]:
+        results = reasoner.recommend_many(patients, guideline=gl, as_of=when, jurisdiction=jurisdiction)
+        return [patient_graphs(p, r) for p, r in zip(patients, results, strict=True)]  # type: ignore[arg-type]
+
+    with open_store() as store:
+        write_guideline(store, gl)
+        for patients, jurisdiction in (
+            (first[:25], "US"),
+            (first[20:], "US"),  # five of them again, unchanged
+            (first[30:], "UK"),
+            (other[:15] + new, "US"),  # fifteen replaced by other facts, ten new: one write
+            (other[:15] + first[30:], "UK"),  # new evaluations of the fifteen, ten UK ones again
+        ):
+            write_patients(store, records(patients, jurisdiction))
+            assert _same_answers(store) > 50
+        counts = [g for g in store.graphs() if g.startswith(COUNTS)]
+        assert len(counts) == 6, "one count graph per write (two for the mixed one: its load and its update)"
+        fold(store)
+        assert [g for g in store.graphs() if g.startswith(COUNTS)] == [COUNTS]
+        assert _same_answers(store) > 50

@@ -38,6 +38,7 @@ from reasoner.store.cohort import (
     write_patient,
     write_patients,
 )
+from reasoner.store.counts import COUNTS, fold
 from reasoner.synth.cohort import synthetic_patients, write_cohort
 from tests.conftest import derived_graph_of, store_dump
 
@@ -98,7 +99,8 @@ def test_a_batch_stores_the_guideline_and_each_valid_patient_in_its_two_graphs(
         assert {version, closure_graph(version), CATALOGUE} <= graphs
         for patient in _patients(guideline):
             assert facts_graph(str(patient.iri)) in graphs and derived_graph_of(graphs, str(patient.iri))
-        assert len(graphs) == 1 + 2 * len(guideline.guidelines) + 2 * COUNT
+        assert len(graphs) == 1 + 2 * len(guideline.guidelines) + 2 * COUNT + 1  # and the cohort counts, folded
+        assert COUNTS in graphs and not any(g.startswith(COUNTS + "?") for g in graphs)
         sizes = query(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         assert isinstance(sizes, Rows)
         by_graph = {str(r["g"]): int(r["n"]) for r in sizes}  # type: ignore[arg-type]
@@ -128,7 +130,7 @@ def test_us_and_uk_evaluations_coexist_and_a_rerun_replaces_only_its_own(
             expected[name] = (str(patient.iri), jurisdiction, result.as_of)
     assert len(expected) == 2 * COUNT
     with open_store(store_path, read_only=True) as store:
-        assert len(store.graphs()) == 1 + 2 * len(guideline.guidelines) + COUNT + 2 * COUNT
+        assert len(store.graphs()) == 1 + 2 * len(guideline.guidelines) + COUNT + 2 * COUNT + 1
         runs = query(
             store,
             "SELECT ?g ?patient ?jurisdiction ?asOf WHERE { GRAPH ?g { ?run a gr:ReasoningRun ; prov:used ?patient ; "
@@ -139,7 +141,8 @@ def test_us_and_uk_evaluations_coexist_and_a_rerun_replaces_only_its_own(
     assert stored == expected
     uk = {g for g, (_, jurisdiction, _) in expected.items() if jurisdiction == "UK"}
     both = store_dump(store_path)
-    assert [line for line in both if _graph_of(line) not in uk] == reference, "the UK batch left the US graphs alone"
+    us = [line for line in both if _graph_of(line) not in uk and _graph_of(line) != COUNTS]  # the counts add UK's
+    assert us == [line for line in reference if _graph_of(line) != COUNTS], "the UK batch left the US graphs alone"
 
     # A marker in one US and one UK evaluation: rerunning the US batch replaces the US graph, and nothing else.
     us_graph, uk_graph = (min(g for g, e in expected.items() if e[1] == j) for j in ("US", "UK"))
@@ -233,7 +236,10 @@ def test_replacing_a_patient_replaces_exactly_its_two_graphs(
         facts_graph(str(patient.iri)),
         derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of),
     }
-    assert {g: t for g, t in after.items() if g not in mine} == {g: t for g, t in before.items() if g not in mine}
+    # the write adds a count graph (what it changed in the cohort counts: tests/test_research_queries.py checks them)
+    assert {g: t for g, t in after.items() if g not in mine and not g.startswith(COUNTS)} == {
+        g: t for g, t in before.items() if g not in mine and not g.startswith(COUNTS)
+    }
     assert after[facts_graph(str(patient.iri))] == _as_oxigraph(changed)
     assert after[
         derived_graph(str(patient.iri), result.versions_key, result.jurisdiction, result.as_of)
@@ -249,6 +255,7 @@ def test_one_write_mixes_new_and_stored_patients_and_the_last_record_of_a_patien
         write_guideline(store, guideline)
         write_patients(store, [_tampered(records[1]), records[2]])  # stored first: the next write replaces them
         write_patients(store, [records[2], records[1], *records[3:], _tampered(records[0]), records[0]])
+        fold(store)  # as a batch does at its end: the counts in one graph
     assert store_dump(tmp_path / "store") == reference
 
 
@@ -260,16 +267,18 @@ def _records(guideline: Guideline, patients: list[reasoner.Patient]) -> list[Pat
 def _tampered(record: PatientGraphs) -> PatientGraphs:
     """The same patient's graphs with one more fact: a write that must be superseded by the later record."""
     extra = f"<{record.patient}> <urn:test:stale> <urn:test:x> .\n"
-    return PatientGraphs(record.patient, record.graphs, record.body.replace("{\n", "{\n" + extra, 1))
+    return PatientGraphs(record.patient, record.graphs, record.body.replace("{\n", "{\n" + extra, 1), record.summary)
 
 
 def test_a_write_is_all_or_nothing(tmp_path: Path, guideline: Guideline) -> None:
     records = _records(guideline, _patients(guideline)[:4])
     broken = PatientGraphs(records[3].patient, records[3].graphs, records[3].body + "GRAPH <urn:g> { <urn:a> <urn:b> ")
     with open_store(tmp_path / "store") as store:
+        write_guideline(store, guideline)
+        empty = sorted(str(q) for q in store.oxigraph)
         with pytest.raises(StoreError, match="write failed"):
             write_patients(store, [*records[:3], broken])  # all new: one bulk load
-        assert len(store.oxigraph) == 0, "nothing of the chunk was written"
+        assert sorted(str(q) for q in store.oxigraph) == empty, "nothing of the chunk was written, nor counted"
         write_patients(store, records[:2])
         before = sorted(str(q) for q in store.oxigraph)
         with pytest.raises(StoreError, match="update failed"):

@@ -160,6 +160,7 @@ class Guideline:
             for rule in sorted(self.graph.subjects(RDF.type, GR.ConflictRule), key=str)
         )
         self._members: dict[str, frozenset[str]] = {}
+        self._red_flag_fields: dict[URIRef, frozenset[str]] | None = None
         self.feature_rules: tuple[RuleQuery, ...] = tuple(
             read_query(path)
             for path in sorted(
@@ -191,6 +192,19 @@ class Guideline:
             individuals = {s for c in classes for s in index.subjects(RDF.type, c)}
             found = self._members[iri] = frozenset(str(x) for x in classes | individuals if isinstance(x, URIRef))
         return found
+
+    def red_flag_fields(self) -> dict[URIRef, frozenset[str]]:
+        """Class -> the red-flag fields (direct subclasses of gr:RedFlag) that it is or is narrower than, by asserted
+        rdfs:subClassOf in the loaded graph: what a research query over the stored version graphs finds."""
+        if self._red_flag_fields is None:
+            table: dict[URIRef, set[str]] = {}
+            for field in self.graph.subjects(RDFS.subClassOf, GR.RedFlag):
+                if isinstance(field, URIRef):
+                    for cls in self.graph.transitive_subjects(RDFS.subClassOf, field):
+                        if isinstance(cls, URIRef):
+                            table.setdefault(cls, set()).add(str(field))
+            self._red_flag_fields = {c: frozenset(f) for c, f in table.items()}
+        return self._red_flag_fields
 
     def overlap(self, a: str, b: str) -> bool:
         """Two targets overlap when one is the other or falls under it (a drug in a drug class, a narrower class)."""

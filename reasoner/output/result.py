@@ -31,6 +31,13 @@ SOFTWARE = "guideline-reasoner 0.1.0"
 # How a withheld recommendation names what withheld it, one predicate per reason (Suppressed.reasons).
 _WITHHELD_BY = {"exclusion": GR.excludedByClass, "superseded": GR.supersededByRecommendation, "conflict": GR.yieldedTo}
 # Review statuses by their notation: the PROV graph says which advice was not approved (drafts applied on request).
+# The run-level summary of a withheld recommendation, per reason kind (gr:withheldAdvice is written for any reason).
+_WITHHELD_AS = {
+    "exclusion": GR.withheldAsExcluded,
+    "superseded": GR.withheldAsSuperseded,
+    "conflict": GR.withheldAsYielded,
+}
+_RED_FLAG = {"present": GR.redFlagPresent, "unknown": GR.redFlagUnknown, "absent": GR.redFlagAbsent}
 _REVIEW_STATUS = {"approved": GR.Approved, "under-review": GR.UnderReview, "draft": GR.Draft, "retired": GR.Retired}
 
 
@@ -297,6 +304,7 @@ class Recommendations:
     unmapped: list[UnmappedCode] = field(default_factory=list)
     guidelines: list[GuidelineInfo] = field(default_factory=list)  # every module applied (the patient in scope)
     conflicts: list[Conflict] = field(default_factory=list)
+    red_flags: dict[str, str] = field(default_factory=dict, repr=False)  # field -> "present", "unknown" or "absent"
 
     def by_identifier(self) -> dict[str, AppliedRecommendation]:
         return {r.identifier: r for r in self.recommendations}
@@ -375,6 +383,20 @@ class Recommendations:
             add((run, GR.episodeDays, Literal(longest)))
             add((run, GR.episodeStart, Literal(start.isoformat(), datatype=XSD.date)))
 
+    def _summary(self, add: Callable[[tuple[Node, Node, Node]], None], run: URIRef) -> None:
+        """The evaluation's summary on the run, one triple per item: advice given and withheld (with the reason
+        kinds), each red-flag field's status and each missing finding. Cohort counts read these single patterns."""
+        for rec in self.recommendations:
+            add((run, GR.gaveAdvice, URIRef(rec.id)))
+        for sup in self.suppressed:
+            add((run, GR.withheldAdvice, URIRef(sup.id)))
+            for reason in dict.fromkeys(sup.reasons):
+                add((run, _WITHHELD_AS[reason], URIRef(sup.id)))
+        for field_iri, status in self.red_flags.items():
+            add((run, _RED_FLAG[status], URIRef(field_iri)))
+        for miss in self.missing:
+            add((run, GR.findingMissing, URIRef(miss.finding)))
+
     def triples(self, *, guideline_statements: bool = True) -> list[tuple[Node, Node, Node]]:
         """The triples of `to_graph()` without building an rdflib Graph (the batch writes them straight to the
         store; building the Graph costs more than deriving the recommendations)."""
@@ -398,6 +420,7 @@ class Recommendations:
         add((agent, RDF.type, PROV.SoftwareAgent))
         add((agent, RDFS.label, Literal(SOFTWARE)))
         self._episode(add, run)
+        self._summary(add, run)
         base = str(run)
 
         def derived(node: URIRef, kind: URIRef, item: URIRef) -> None:

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,8 +34,19 @@ from reasoner.knowledge.modules import bundled_prefixes
 from reasoner.namespaces import DCTERMS, GR, OWL, PROV, RDF, RDFS, SKOS, XSD
 from reasoner.rdf.bindings import Substitution
 from reasoner.store.lock import WriterLock
+from reasoner.store.summary import Summary
 
-__all__ = ["PREFIXES", "Answer", "CohortStore", "EmbeddedStore", "PatientGraphs", "RemoteStore", "replace_update"]
+__all__ = [
+    "PREFIXES",
+    "Answer",
+    "CohortStore",
+    "Counted",
+    "EmbeddedStore",
+    "PatientGraphs",
+    "RemoteStore",
+    "latest",
+    "replace_update",
+]
 
 #: Prefixes every query may use without declaring them.
 PREFIXES = bundled_prefixes() | {
@@ -59,26 +70,37 @@ _NTRIPLES = "application/n-triples"
 @dataclass(frozen=True)
 class PatientGraphs:
     """One patient ready to store: the names of the graphs it replaces and their content, as `GRAPH <g> { ... }`
-    blocks of N-Triples: valid both as a TriG document and as the body of a SPARQL INSERT DATA."""
+    blocks of N-Triples: valid both as a TriG document and as the body of a SPARQL INSERT DATA. `summary`: what the
+    evaluation adds to the cohort counts (reasoner.store.counts); None when it adds nothing."""
 
     patient: str
     graphs: tuple[str, ...]
     body: str
+    summary: Summary | None = None
 
 
-def replace_update(records: Sequence[PatientGraphs]) -> str:
-    """One SPARQL update replacing exactly these patients' graphs with their new content."""
+#: Given the records one step of `replace` writes, the count graph block that goes with them ("" for none).
+Counted: TypeAlias = Callable[[Sequence[PatientGraphs]], str]
+
+
+def _uncounted(records: Sequence[PatientGraphs]) -> str:
+    return ""
+
+
+def replace_update(records: Sequence[PatientGraphs], counted: Counted = _uncounted) -> str:
+    """One SPARQL update replacing exactly these patients' graphs with their new content (and adding their
+    count graph)."""
     drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for r in records for g in r.graphs)
-    return drops + "INSERT DATA {\n" + "".join(r.body for r in records) + "}"
+    return drops + "INSERT DATA {\n" + "".join(r.body for r in records) + counted(records) + "}"
 
 
-def _latest(records: Sequence[PatientGraphs], location: str) -> list[PatientGraphs]:
+def latest(records: Sequence[PatientGraphs], location: str) -> list[PatientGraphs]:
     """The records to write: the last one of each patient (the same graphs twice), in order."""
-    latest = list({r.graphs: r for r in records}.values())
-    names = [g for r in latest for g in r.graphs]
+    last = list({r.graphs: r for r in records}.values())
+    names = [g for r in last for g in r.graphs]
     if len(set(names)) != len(names):
         raise StoreError(f"cohort store {location}: two records in one write share a graph but not all their graphs")
-    return latest
+    return last
 
 
 class CohortStore(ABC):
@@ -99,8 +121,9 @@ class CohortStore(ABC):
         """Apply one SPARQL update, all or nothing."""
 
     @abstractmethod
-    def replace(self, records: Sequence[PatientGraphs]) -> None:
-        """Replace these patients' graphs with their new content, all or nothing (see the module docstring)."""
+    def replace(self, records: Sequence[PatientGraphs], counted: Counted = _uncounted) -> None:
+        """Replace these patients' graphs with their new content, all or nothing (see the module docstring), with
+        `counted(part)` written in the same step as each part it is written for."""
 
     def graphs(self) -> list[str]:
         """The names of the store's named graphs, sorted."""
@@ -149,18 +172,19 @@ class EmbeddedStore(CohortStore):
         except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
             raise StoreError(f"cohort store {self.location}: update failed: {exc}") from exc
 
-    def replace(self, records: Sequence[PatientGraphs]) -> None:
+    def replace(self, records: Sequence[PatientGraphs], counted: Counted = _uncounted) -> None:
         store = self.oxigraph
-        latest = _latest(records, self.location)
-        stored = [any(store.contains_named_graph(ox.NamedNode(g)) for g in r.graphs) for r in latest]
-        fresh = "".join(r.body for r, old in zip(latest, stored, strict=True) if not old)
+        written = latest(records, self.location)
+        stored = [any(store.contains_named_graph(ox.NamedNode(g)) for g in r.graphs) for r in written]
+        fresh = [r for r, old in zip(written, stored, strict=True) if not old]
         try:
             if fresh:
-                store.bulk_load(fresh.encode("utf-8"), format=ox.RdfFormat.TRIG, lenient=True)
+                body = "".join(r.body for r in fresh) + counted(fresh)
+                store.bulk_load(body.encode("utf-8"), format=ox.RdfFormat.TRIG, lenient=True)
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"cohort store {self.location}: write failed: {exc}") from exc
         if any(stored):
-            self.update(replace_update([r for r, old in zip(latest, stored, strict=True) if old]))
+            self.update(replace_update([r for r, old in zip(written, stored, strict=True) if old], counted))
 
     def optimize(self) -> None:
         """Compact the store on disk: bulk loads leave overlapping files that every read must merge (research
@@ -227,8 +251,8 @@ class RemoteStore(CohortStore):
             raise StoreError(f"the cohort store {self.location} was opened read-only")
         self._post(self.update_url, text, "update", "*/*")
 
-    def replace(self, records: Sequence[PatientGraphs]) -> None:
-        self.update(replace_update(_latest(records, self.location)))
+    def replace(self, records: Sequence[PatientGraphs], counted: Counted = _uncounted) -> None:
+        self.update(replace_update(latest(records, self.location), counted))
 
     def _post(self, url: str, text: str, kind: str, accept: str) -> tuple[bytes, str]:
         request = urllib.request.Request(

@@ -44,6 +44,7 @@ from reasoner.knowledge.guideline import Guideline, load_guideline
 from reasoner.output.result import Recommendations
 from reasoner.pipeline import JURISDICTIONS, chunked, recommend_many
 from reasoner.store.cohort import PatientGraphs, open_store, patient_graphs, skolemize, write_guideline, write_patients
+from reasoner.store.counts import fold
 
 __all__ = ["BatchSummary", "Invalid", "Outcome", "Progress", "WorkItem", "batch", "evaluate", "plan"]
 
@@ -179,6 +180,7 @@ def batch(
                 if progress is not None:
                     progress(Progress(done + len(invalid), total, done, len(invalid), outcome.source))
         begun = time.perf_counter()
+        fold(store)  # one count graph: what each chunk's write added, summed
         store.optimize()
         compacting = time.perf_counter() - begun
     elapsed = time.perf_counter() - started

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,10 @@ from reasoner.output.result import Recommendations
 from reasoner.rdf.bindings import Value, bind
 from reasoner.rdf.oxi import from_ox, to_ox
 from reasoner.rdf.sparql_guard import guard
-from reasoner.store.backends import PREFIXES, Answer, CohortStore, EmbeddedStore, PatientGraphs, RemoteStore
+from reasoner.store.backends import PREFIXES, Answer, CohortStore, EmbeddedStore, PatientGraphs, RemoteStore, latest
+from reasoner.store.counts import contribution, count_graph, read_summaries, read_table
 from reasoner.store.lock import acquire_writer_lock, refuse_if_written
+from reasoner.store.summary import Key, Summary
 
 __all__ = [
     "CATALOGUE",
@@ -209,14 +212,39 @@ def patient_graphs(patient: Patient, result: Recommendations) -> PatientGraphs:
         body += f"GRAPH {_iri(derived)} {{\n{_ntriples(result.triples(guideline_statements=False), refuse)}}}\n"
     except ValueError as exc:  # an IRI Oxigraph refuses (relative, or with forbidden characters)
         raise InputError(f"{patient.source}: cannot be stored: {exc}") from exc
-    return PatientGraphs(str(patient.iri), (facts, derived), body)
+    return PatientGraphs(str(patient.iri), (facts, derived), body, Summary.of(result))
 
 
 def write_patients(store: CohortStore, records: Sequence[PatientGraphs]) -> None:
     """THE write path: replace these patients' graphs in one all-or-nothing step (the same patient twice: the last
-    record wins). Every write of patient data goes through here."""
-    if records:
-        store.replace(records)
+    record wins), with what that changes in the cohort counts (reasoner.store.counts): what the new evaluations add
+    minus what the evaluations they replace had added. Every write of patient data goes through here. The
+    guideline versions the evaluations used must be stored first (write_guideline)."""
+    if not records:
+        return
+    written = latest(records, store.location)
+    summarised = [r for r in written if r.summary is not None]
+    table = read_table(store) if summarised else None
+    old = read_summaries(store, [r.graphs[-1] for r in summarised])
+    deltas: dict[tuple[str, ...], Counter[Key]] = {}
+    for record in summarised:
+        assert record.summary is not None and table is not None
+        unstored = sorted(record.summary.used - {record.patient} - table.defines.keys())
+        if unstored:
+            raise StoreError(
+                f"cohort store {store.location}: patient {record.patient} was evaluated under guideline version "
+                f"{unstored[0]}, which is not stored: write the guideline (write_guideline) before its patients"
+            )
+        delta = contribution(record.summary, table)
+        replaced = old.get(record.graphs[-1])
+        if replaced is not None:
+            delta.subtract(contribution(replaced, table))
+        deltas[record.graphs] = delta
+
+    def counted(part: Sequence[PatientGraphs]) -> str:
+        return count_graph(item for r in part for item in deltas.get(r.graphs, Counter()).items())
+
+    store.replace(written, counted)
 
 
 def write_patient(store: CohortStore, patient: Patient, result: Recommendations) -> None:

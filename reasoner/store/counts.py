@@ -1,0 +1,226 @@
+"""Cohort counts kept as the store is written, so that aggregate research queries read a few hundred rows instead
+of joining every recommendation of every evaluation (docs/research.md, "Counts").
+
+Each evaluation's run carries its summary (Recommendations._summary: gr:gaveAdvice, gr:withheldAdvice and its
+reason kinds, gr:redFlagPresent/Unknown/Absent, gr:findingMissing; the missing findings' gr:neededFor). What an
+evaluation adds to the counts is computed from that summary and the stored guideline versions (`contribution`);
+each write adds, in the same all-or-nothing step, one count graph holding what its evaluations add minus what the
+evaluations they replace had added (`delta`). Rows of one key in several count graphs add up; `fold` merges them
+into one graph (the batch does it at the end). A row::
+
+    <COUNTS?write=W&row=N> st:KIND <item> ; st:version <V> ; st:jurisdiction "J" ; st:asOf "D"^^xsd:date ;
+                           st:count n [; st:detail <R>] .
+
+KIND: given, withheld, excluded, superseded, yielded (item: a recommendation of version V); evaluated (item: V
+itself); redFlagPresent, redFlagUnknown, redFlagAbsent, missing (item: a field, for every version the evaluation
+used: a query keeps the fields that are red flags of V); neededFor (item: a missing field, detail: a recommendation
+whose outcome depended on it); citing (a source), graded (the primary evidence's quality grade, st:noGrade when
+it has none), imaged (an imaging modality of an order's target): one per evaluation in which some advice of V
+given had it. The count graph's name is random: two writes never share one, whatever they write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from reasoner.errors import StoreError
+from reasoner.namespaces import GR
+from reasoner.store.backends import CohortStore
+from reasoner.store.summary import Key, Summary
+
+__all__ = ["COUNTS", "Key", "Summary", "Table", "contribution", "count_graph", "fold", "read_summaries", "read_table"]
+
+COUNTS = "https://w3id.org/guideline-reasoner/store/counts"
+_ST = "https://w3id.org/guideline-reasoner/store#"
+NO_GRADE = _ST + "noGrade"
+_XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+_XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+_WITHHELD = {
+    str(GR.withheldAdvice): "withheld",
+    str(GR.withheldAsExcluded): "excluded",
+    str(GR.withheldAsSuperseded): "superseded",
+    str(GR.withheldAsYielded): "yielded",
+}
+_RED_FLAG = {str(GR.redFlagPresent): "present", str(GR.redFlagUnknown): "unknown", str(GR.redFlagAbsent): "absent"}
+_RED_FLAG_KIND = {"present": "redFlagPresent", "unknown": "redFlagUnknown", "absent": "redFlagAbsent"}
+_KINDS = [
+    "given",
+    "withheld",
+    "excluded",
+    "superseded",
+    "yielded",
+    "evaluated",
+    "redFlagPresent",
+    "redFlagUnknown",
+    "redFlagAbsent",
+    "missing",
+    "neededFor",
+    "citing",
+    "graded",
+    "imaged",
+]
+
+
+@dataclass(frozen=True)
+class Table:
+    """What the counts need of the stored guideline versions: which recommendations each defines, and the sources,
+    primary quality grades and imaging modalities of each (version, recommendation)."""
+
+    defines: Mapping[str, frozenset[str]]
+    facets: Mapping[tuple[str, str], frozenset[tuple[str, str]]]  # (version, rec) -> {(kind, value)}
+
+
+def read_table(store: CohortStore) -> Table:
+    """The Table of every guideline version stored (reasoner.store.cohort.write_guideline writes them)."""
+    defines: dict[str, set[str]] = {}
+    facets: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    head = "SELECT ?version ?rec ?value WHERE { GRAPH ?version { ?module owl:versionIRI ?version . "
+    for row in _rows(store, head + "?rec a gr:Recommendation } }"):
+        defines.setdefault(row[0], set()).add(row[1])
+    queries = {
+        "citing": head + "?rec gr:evidence ?statement . ?statement gr:source ?value } }",
+        "graded": head
+        + "?rec gr:evidence ?primary . ?primary gr:order 1 . OPTIONAL { ?primary gr:quality ?value } } }",
+        "imaged": head + "?rec gr:action gr:Order ; gr:target ?target . ?target gr:modality ?value } }",
+    }
+    for kind, text in queries.items():
+        for version, rec, value in _rows(store, text):
+            facets.setdefault((version, rec), set()).add((kind, value or NO_GRADE))
+    return Table({v: frozenset(r) for v, r in defines.items()}, {k: frozenset(f) for k, f in facets.items()})
+
+
+def contribution(summary: Summary, table: Table) -> Counter[Key]:
+    """What one evaluation adds to the counts."""
+    versions = sorted(v for v in summary.used if v in table.defines)
+    j, d = summary.jurisdiction, summary.as_of
+    out: Counter[Key] = Counter()
+
+    def version_of(rec: str) -> list[str]:
+        return [v for v in versions if rec in table.defines[v]]
+
+    facets: set[tuple[str, str, str]] = set()
+    for rec in summary.given:
+        for v in version_of(rec):
+            out["given", v, j, d, rec, ""] += 1
+            facets |= {(kind, v, value) for kind, value in table.facets.get((v, rec), ())}
+    for kind, v, value in facets:  # once per evaluation, however many of its advice share it
+        out[kind, v, j, d, value, ""] += 1
+    for kind, rec in summary.withheld:
+        for v in version_of(rec):
+            out[kind, v, j, d, rec, ""] += 1
+    for v in versions:
+        out["evaluated", v, j, d, v, ""] += 1
+        for field, status in summary.red_flags:
+            out[_RED_FLAG_KIND[status], v, j, d, field, ""] += 1
+        for field in summary.missing:
+            out["missing", v, j, d, field, ""] += 1
+        for field, rec in summary.needed:
+            out["neededFor", v, j, d, field, rec] += 1
+    return out
+
+
+def read_summaries(store: CohortStore, graphs: Sequence[str]) -> dict[str, Summary]:
+    """The stored summary of each evaluation graph of `graphs` that exists, by graph name."""
+    if not graphs:
+        return {}
+    values = " ".join(str(ox.NamedNode(g)) for g in graphs)
+    found: dict[str, dict[str, set[str]]] = {}
+    text = f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?run a gr:ReasoningRun ; ?p ?o }} }}"
+    for g, p, o in _rows(store, text):
+        found.setdefault(g, {}).setdefault(p, set()).add(o)
+    needed: dict[str, set[tuple[str, str]]] = {}
+    text = (
+        f"SELECT ?g ?field ?rec WHERE {{ VALUES ?g {{ {values} }} "
+        "GRAPH ?g { ?missing a gr:MissingFinding ; gr:finding ?field ; gr:neededFor ?rec } }"
+    )
+    for g, field, rec in _rows(store, text):
+        needed.setdefault(g, set()).add((field, rec))
+    out = {}
+    for g, run in found.items():
+
+        def objects(predicate: str, run: dict[str, set[str]] = run) -> set[str]:
+            return run.get(predicate, set())
+
+        out[g] = Summary(
+            jurisdiction=min(objects(str(GR.jurisdictionApplied)), default=""),
+            as_of=min(objects(str(GR.asOf)), default=""),
+            used=frozenset(objects("http://www.w3.org/ns/prov#used")),
+            given=frozenset(objects(str(GR.gaveAdvice))),
+            withheld=frozenset((kind, rec) for p, kind in _WITHHELD.items() for rec in objects(p)),
+            red_flags=frozenset((field, status) for p, status in _RED_FLAG.items() for field in objects(p)),
+            missing=frozenset(objects(str(GR.findingMissing))),
+            needed=frozenset(needed.get(g, ())),
+        )
+    return out
+
+
+def count_graph(counts: Iterable[tuple[Key, int]], *, folded: bool = False) -> str:
+    """A count graph of these rows (those that are not zero), as a TriG `GRAPH <g> { ... }` block, valid too in an
+    INSERT DATA; empty when there is nothing to count. A write's graph has a random name, so that no two writes
+    share one whatever they write; the folded graph is COUNTS itself, its rows named by their key, so that the same
+    counts always give the same quads."""
+    total: Counter[Key] = Counter()
+    for key, n in counts:
+        total[key] += n
+    rows = sorted((k, n) for k, n in total.items() if n)
+    if not rows:
+        return ""
+    name = COUNTS if folded else f"{COUNTS}?write={uuid.uuid4().hex}"
+    triples = []
+    for key, n in rows:
+        kind, version, jurisdiction, as_of, item, detail = key
+        digest = hashlib.sha256("|".join(key).encode("utf-8")).hexdigest()[:32]
+        row = ox.NamedNode(f"{name}{'?' if folded else '&'}row={digest}")
+        triples += [
+            ox.Triple(row, ox.NamedNode(_ST + kind), ox.NamedNode(item)),
+            ox.Triple(row, ox.NamedNode(_ST + "version"), ox.NamedNode(version)),
+            ox.Triple(row, ox.NamedNode(_ST + "jurisdiction"), ox.Literal(jurisdiction)),
+            ox.Triple(row, ox.NamedNode(_ST + "asOf"), ox.Literal(as_of, datatype=_XSD_DATE)),
+            ox.Triple(row, ox.NamedNode(_ST + "count"), ox.Literal(str(n), datatype=_XSD_INTEGER)),
+        ]
+        if detail:
+            triples.append(ox.Triple(row, ox.NamedNode(_ST + "detail"), ox.NamedNode(detail)))
+    body = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+    return f"GRAPH {ox.NamedNode(name)} {{\n{body}}}\n"
+
+
+def fold(store: CohortStore) -> None:
+    """Merge every count graph into the one named COUNTS (rows of one key summed, zero rows dropped), in one
+    update. Reads are correct either way; fewer rows make them faster, and the folded store is the same whatever
+    chunks wrote it."""
+    found = _rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?row st:count ?n } }", width=1)
+    graphs = [g for (g,) in found if g == COUNTS or g.startswith(COUNTS + "?write=")]
+    if graphs in ([], [COUNTS]):
+        return
+    kinds = " ".join(f"st:{k}" for k in _KINDS)
+    text = (
+        "SELECT ?kind ?version ?jurisdiction ?asOf ?item ?detail (SUM(?n) AS ?total) WHERE { "
+        f"VALUES ?kind {{ {kinds} }} GRAPH ?g {{ ?row ?kind ?item ; st:version ?version ; "
+        "st:jurisdiction ?jurisdiction ; st:asOf ?asOf ; st:count ?n . OPTIONAL { ?row st:detail ?detail } } } "
+        "GROUP BY ?kind ?version ?jurisdiction ?asOf ?item ?detail"
+    )
+    rows = [
+        ((kind.removeprefix(_ST), version, jurisdiction, as_of, item, detail), int(total))
+        for kind, version, jurisdiction, as_of, item, detail, total in _rows(store, text, width=7)
+    ]
+    drops = "".join(f"DROP SILENT GRAPH {ox.NamedNode(g)} ;\n" for g in graphs)
+    store.update(drops + "INSERT DATA {\n" + count_graph(rows, folded=True) + "}")
+
+
+def _rows(store: CohortStore, text: str, *, width: int = 3) -> list[tuple[str, ...]]:
+    """Each solution's values as strings (an unbound one as ""), in variable order."""
+    answer = store.execute(text, {})
+    if not isinstance(answer, ox.QuerySolutions):
+        raise StoreError(f"a count query gave no solutions: {text[:80]}")
+    out = []
+    for solution in answer:
+        values = tuple(solution[i] for i in range(width))
+        out.append(tuple("" if v is None else v.value for v in values))
+    return out
