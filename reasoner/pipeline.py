@@ -190,6 +190,7 @@ class _Assembler:
             prior_treatments=self._prior_treatments(),
             derived=derived,
             red_flags=self._red_flags(derived),
+            fact_kinds=self._fact_kinds(recs, derived),
             unmapped=list(self.patient.unmapped),
             guidelines=infos,
             conflicts=conflicts,
@@ -257,6 +258,23 @@ class _Assembler:
             for field in fields if statuses else ():  # a record without a status says nothing
                 rank[field] = max(rank.get(field, 0), *statuses)
         return {field: _STATUS_NAME[r] for field, r in sorted(rank.items())}
+
+    def _fact_kinds(self, recs: list[AppliedRecommendation], derived: Graph) -> dict[str, list[str]]:
+        """Recommendation given -> the kinds of the patient facts it rests on: an exposure's drug or therapy, else
+        each class of the record (as given, or as the feature rules derived it) outside the core vocabulary."""
+        graphs, agents, core = (self.patient.graph, derived), (GR.drug, GR.therapy), str(GR)
+        out: dict[str, list[str]] = {}
+        for rec in recs:
+            kinds: set[str] = set()
+            for fact in rec.because:
+                node = URIRef(fact.iri)
+                given = {a for p in agents for a in self.patient.graph.objects(node, p)}
+                if not given and not any((node, p, None) in g for g in graphs for p in agents):
+                    given = {t for g in graphs for t in g.objects(node, _TYPE)}
+                kinds |= {str(k) for k in given if isinstance(k, URIRef) and not str(k).startswith(core)}
+            if kinds:
+                out[rec.id] = sorted(kinds)
+        return out
 
     def _derived_in_scope(self, fields: dict[str, list[str]], outside: list[Module]) -> Graph:
         """What the feature rules derived, without what belongs to modules the patient is not in scope of: the

@@ -624,7 +624,7 @@ def test_every_aggregate_query_has_its_detailed_version_and_reads_the_counts() -
     for path in sorted(DETAILED.glob("*.rq")):
         text = research.queries()[path.stem].text
         assert "st:count" in text and "gr:PatientRecommendation" not in text, path.stem
-    assert len(list(DETAILED.glob("*.rq"))) == 7
+    assert len(list(DETAILED.glob("*.rq"))) == 8
 
 
 def test_the_counts_answer_as_the_evaluation_graphs_do(cohort: Cohort) -> None:

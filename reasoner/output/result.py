@@ -305,6 +305,7 @@ class Recommendations:
     guidelines: list[GuidelineInfo] = field(default_factory=list)  # every module applied (the patient in scope)
     conflicts: list[Conflict] = field(default_factory=list)
     red_flags: dict[str, str] = field(default_factory=dict, repr=False)  # field -> "present", "unknown" or "absent"
+    fact_kinds: dict[str, list[str]] = field(default_factory=dict, repr=False)  # recommendation given -> fact kinds
 
     def by_identifier(self) -> dict[str, AppliedRecommendation]:
         return {r.identifier: r for r in self.recommendations}
@@ -452,6 +453,8 @@ class Recommendations:
                 fact_source(fact)
             for cls in rec.via:
                 add((node, GR.via, URIRef(cls)))
+            for kind in self.fact_kinds.get(rec.id, ()):
+                add((node, GR.factKind, URIRef(kind)))
             for src in rec.sources:
                 ev = URIRef(src.evidence)
                 derived(node, GR.fromGuidelineStatement, ev)

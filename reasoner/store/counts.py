@@ -2,21 +2,24 @@
 of joining every recommendation of every evaluation (docs/research.md, "Counts").
 
 Each evaluation's run carries its summary (Recommendations._summary: gr:gaveAdvice, gr:withheldAdvice and its
-reason kinds, gr:redFlagPresent/Unknown/Absent, gr:findingMissing; the missing findings' gr:neededFor). What an
+reason kinds, gr:redFlagPresent/Unknown/Absent, gr:findingMissing; the missing findings' gr:neededFor; the advice
+given's gr:factKind). What an
 evaluation adds to the counts is computed from that summary and the stored guideline versions (`contribution`);
 each write adds, in the same all-or-nothing step, one count graph holding what its evaluations add minus what the
 evaluations they replace had added (`delta`). Rows of one key in several count graphs add up; `fold` merges them
 into one graph (the batch does it at the end). A row::
 
-    <COUNTS?write=W&row=N> st:KIND <item> ; st:version <V> ; st:jurisdiction "J" ; st:asOf "D"^^xsd:date ;
+    <COUNTS?write=W&row=H> st:KIND <item> ; st:version <V> ; st:jurisdiction "J" ; st:asOf "D"^^xsd:date ;
                            st:count n [; st:detail <R>] .
 
 KIND: given, withheld, excluded, superseded, yielded (item: a recommendation of version V); evaluated (item: V
 itself); redFlagPresent, redFlagUnknown, redFlagAbsent, missing (item: a field, for every version the evaluation
 used: a query keeps the fields that are red flags of V); neededFor (item: a missing field, detail: a recommendation
-whose outcome depended on it); citing (a source), graded (the primary evidence's quality grade, st:noGrade when
+whose outcome depended on it); triggered (item: a recommendation given, detail: the kind of a fact it rested on,
+gr:factKind); citing (a source), graded (the primary evidence's quality grade, st:noGrade when
 it has none), imaged (an imaging modality of an order's target): one per evaluation in which some advice of V
-given had it. The count graph's name is random: two writes never share one, whatever they write.
+given had it. A write's count graph has a random name (two writes never share one, whatever they write); the
+folded one is COUNTS, its rows named by their key.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ _KINDS = [
     "redFlagAbsent",
     "missing",
     "neededFor",
+    "triggered",
     "citing",
     "graded",
     "imaged",
@@ -112,6 +116,9 @@ def contribution(summary: Summary, table: Table) -> Counter[Key]:
             facets |= {(kind, v, value) for kind, value in table.facets.get((v, rec), ())}
     for kind, v, value in facets:  # once per evaluation, however many of its advice share it
         out[kind, v, j, d, value, ""] += 1
+    for rec, kind in summary.triggered:
+        for v in version_of(rec):
+            out["triggered", v, j, d, rec, kind] += 1
     for kind, rec in summary.withheld:
         for v in version_of(rec):
             out[kind, v, j, d, rec, ""] += 1
@@ -142,6 +149,13 @@ def read_summaries(store: CohortStore, graphs: Sequence[str]) -> dict[str, Summa
     )
     for g, field, rec in _rows(store, text):
         needed.setdefault(g, set()).add((field, rec))
+    triggered: dict[str, set[tuple[str, str]]] = {}
+    text = (
+        f"SELECT ?g ?rec ?kind WHERE {{ VALUES ?g {{ {values} }} "
+        "GRAPH ?g { ?given a gr:PatientRecommendation ; gr:recommendation ?rec ; gr:factKind ?kind } }"
+    )
+    for g, rec, kind in _rows(store, text):
+        triggered.setdefault(g, set()).add((rec, kind))
     out = {}
     for g, run in found.items():
 
@@ -157,6 +171,7 @@ def read_summaries(store: CohortStore, graphs: Sequence[str]) -> dict[str, Summa
             red_flags=frozenset((field, status) for p, status in _RED_FLAG.items() for field in objects(p)),
             missing=frozenset(objects(str(GR.findingMissing))),
             needed=frozenset(needed.get(g, ())),
+            triggered=frozenset(triggered.get(g, ())),
         )
     return out
 

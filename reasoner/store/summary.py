@@ -27,6 +27,7 @@ class Summary:
     red_flags: frozenset[tuple[str, str]]  # (field, "present" | "unknown" | "absent")
     missing: frozenset[str]
     needed: frozenset[tuple[str, str]]  # (missing field, recommendation it was needed for)
+    triggered: frozenset[tuple[str, str]]  # (recommendation given, the kind of a fact it rests on)
 
     @classmethod
     def of(cls, result: Recommendations) -> Summary:
@@ -42,4 +43,5 @@ class Summary:
             red_flags=frozenset(result.red_flags.items()),
             missing=frozenset(m.finding for m in result.missing),
             needed=frozenset((m.finding, r) for m in result.missing for r in m.needed_for),
+            triggered=frozenset((r, k) for r, kinds in result.fact_kinds.items() for k in kinds),
         )
