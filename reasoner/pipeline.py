@@ -132,7 +132,7 @@ def recommend_many(
                 outcomes[index] = (
                     evaluation
                     if isinstance(evaluation, InputError)
-                    else _Assembler(gl, data, evaluation).build(when, engine, jurisdiction)
+                    else _Assembler(gl, data, evaluation).build(when, engine, jurisdiction, min_rank)
                 )
         for outcome in outcomes:
             assert outcome is not None
@@ -161,7 +161,7 @@ class _Assembler:
         self._labels: dict[Node, str] = {}
         self._facts: dict[Node, Fact] = {}
 
-    def build(self, when: date, engine: str, jurisdiction: str) -> Recommendations:
+    def build(self, when: date, engine: str, jurisdiction: str, min_rank: int = _APPROVED_RANK) -> Recommendations:
         in_scope = [
             m
             for m in self.gl.guidelines
@@ -184,7 +184,7 @@ class _Assembler:
             headline=self._headline(recs) if in_scope else "No guideline loaded applies to this patient",
             recommendations=recs,
             suppressed=sups,
-            missing=self._missing(recs, sups, fields),
+            missing=self._missing(recs, sups, fields, self._undecided(in_scope, jurisdiction, min_rank)),
             wording=_wording(self.gl, tuple(in_scope or self.gl.guidelines)),
             labels={c: self.gl.label(URIRef(c)) for r in recs for c in r.via},
             prior_treatments=self._prior_treatments(),
@@ -352,11 +352,41 @@ class _Assembler:
             spec.module, self.gl.module(spec.module).version_iri,
         )  # fmt: skip
 
+    def _undecided(self, in_scope: list[Module], jurisdiction: str, min_rank: int) -> dict[str, list[Node]]:
+        """Recommendations in force that neither apply nor are blocked while the patient is in one of their
+        gr:undecidedWhen classes (unknown data leave them open), each with the facts behind those classes."""
+        modules, where = {m.iri for m in in_scope}, JURISDICTIONS[jurisdiction]
+        found = self.found
+        out: dict[str, list[Node]] = {}
+        for spec in self.gl.recommendations.values():
+            if not spec.undecided_when or spec.module not in modules or spec.iri in found.applied:
+                continue
+            if spec.iri in found.blocked or not self._in_force(URIRef(spec.iri), where, min_rank):
+                continue
+            for cls in spec.undecided_when:
+                if (self.patient.iri, _TYPE, URIRef(cls)) in self.closed:
+                    out.setdefault(spec.iri, []).extend(self.explainer.explain(self.patient.iri, URIRef(cls)).facts)
+        return out
+
+    def _in_force(self, rec: URIRef, where: URIRef, min_rank: int) -> bool:
+        """Whether the recommendation rules consider `rec` at all: review status and jurisdiction, as they read them."""
+        g = self.gl.graph
+        rank = g.value(g.value(rec, GR.reviewStatus), GR.rank)
+        places = set(g.objects(rec, GR.jurisdiction))
+        ranked = isinstance(rank, Literal) and int(rank.toPython()) >= min_rank
+        return ranked and (where == GR.International or not places or where in places)
+
     def _missing(
-        self, recs: list[AppliedRecommendation], sups: list[Suppressed], owners: dict[str, list[str]]
+        self,
+        recs: list[AppliedRecommendation],
+        sups: list[Suppressed],
+        owners: dict[str, list[str]],
+        undecided: dict[str, list[Node]],
     ) -> list[Missing]:
         """Fields recorded unknown (red flags, the date of birth) of the modules the patient is in scope of
-        (`owners`: field -> them); a field that recommendations ask for (gr:asksFor) only when one of them applies."""
+        (`owners`: field -> them); a field that recommendations ask for (gr:asksFor) only when one of them applies.
+        Each lists what it is needed for: the advice resting on it, the advice it blocks, and the advice it leaves
+        undecided (`undecided`: recommendation -> the facts that leave it open)."""
         out = []
         g = self.closed
         applied = {r.id for r in recs}
@@ -372,6 +402,7 @@ class _Assembler:
                 (asking or frozenset()) & applied
                 | {r.id for r in recs if any(f.iri == iri for f in r.because)}
                 | {s.id for s in sups if any(f.iri == iri for f in s.because)}
+                | {rec for rec, facts in undecided.items() if record in facts}
             )
             plain = _opt_str(self.gl.graph.value(fields[0], GR.patientLabel))
             out.append(Missing(str(fields[0]), self.gl.label(fields[0]), needed, iri, plain, owners[str(fields[0])]))

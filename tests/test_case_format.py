@@ -136,6 +136,8 @@ def test_load_cases_is_recursive_sorted_and_lists_every_broken_file(tmp_path: Pa
         (HEAD + "jurisdiction: EU\nmust: [LBP-IMG-01]", "jurisdiction", "'EU'; expected one of US, UK, both"),
         (HEAD + "include_drafts: maybe\nmust: [LBP-IMG-01]", "include_drafts", "expected true or false"),
         (HEAD + "patient_file: missing.ttl\nmust: [LBP-IMG-01]", "patient_file", "does not exist"),
+        (HEAD + "missing: [{field: vocab:Fever, for: [LBP-IMG-01]}]", "missing (item 1)", "expected a field (CURIE)"),
+        (HEAD + "missing: [{field: vocab:Fever, needed_for: [LBP-IMG-1]}]", "missing (item 1) needed_for", "unknown"),
         (HEAD + "must: []", None, "no expectations"),
         (HEAD + "must: [LBP-IMG-01\n", None, "not valid YAML"),
     ],
@@ -239,6 +241,16 @@ def test_suppressed_expectation(tmp_path: Path) -> None:
     first, second = bad.failures
     assert (first.field, first.expectation, first.actual) == ("suppressed", "LBP-IMG-01", "it applied")
     assert (second.expectation, second.actual) == ("LBP-REF-02", "it was neither applied nor suppressed")
+
+
+def test_missing_needed_for_lists_what_the_field_must_be_needed_for(tmp_path: Path) -> None:
+    body = HEAD + "missing: [{field: vocab:Fever, needed_for: [LBP-IMG-01, LBP-IMG-02]}]"
+    assert run(tmp_path, "needed-ok", body, turtle=patient(skip=("fever",))).status == "PASS"
+    body = HEAD + "missing: [{field: vocab:Fever, needed_for: [LBP-IMG-01, LBP-MED-01]}]"
+    (unmet,) = run(tmp_path, "needed-bad", body, turtle=patient(skip=("fever",))).failures
+    assert (unmet.field, unmet.expectation) == ("missing", "vocab:Fever")
+    assert unmet.expected == "vocab:Fever reported missing, needed for LBP-IMG-01, LBP-MED-01"
+    assert unmet.actual.startswith("needed for ") and "LBP-IMG-01" in unmet.actual
 
 
 def test_kind_and_target_match_concrete_targets_and_classes_of_targets(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from rdflib import Literal, URIRef
 
 import reasoner
+from reasoner.authoring.cases import load_case
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
 from reasoner.namespaces import GR, PROV, RDF, VOCAB
@@ -455,3 +456,44 @@ def test_the_clinical_breadth_terms_are_read_from_a_bundle() -> None:
     assert "LBP-MED-03" in applied  # tacrolimus: NSAIDs contraindicated
     assert "LBP-MED-10" in applied or "LBP-MED-14" in applied  # the opioid request brings the CDC safety advice
     assert not {"LBP-IMG-05", "LBP-IMG-04"} & set(applied)  # no MRI with an MR-unsafe implant
+
+
+AGE_CASES = ROOT / "ontology" / "lbp" / "cases"
+AGE_BUNDLE = AGE_CASES / "patients" / "impossible-birth-date-red-flags-negative.fhir.json"
+
+
+def _age_outcome(result: reasoner.Recommendations) -> Any:
+    return (
+        sorted(r.identifier for r in result.recommendations),
+        sorted((s.identifier, tuple(s.by)) for s in result.suppressed),
+        sorted((m.finding, tuple(m.needed_for)) for m in result.missing),
+    )
+
+
+@pytest.mark.parametrize(
+    ("birth", "case", "needed"),
+    [
+        (None, "age-unknown-no-birth-date-red-flags-negative", {"LBP-IMG-01", "LBP-IMG-02", "LBP-IMG-08"}),
+        ("2030-01-01", "age-unknown-no-birth-date-red-flags-negative", {"LBP-IMG-01", "LBP-IMG-02", "LBP-IMG-08"}),
+        ("1946", "age-birth-year-straddles-70-red-flags-negative", {"LBP-IMG-01", "LBP-IMG-08", "LBP-IMG-08-ACP2011"}),
+        ("1980", "age-birth-year-under-50-red-flags-negative", set()),
+        ("1940", "age-birth-year-over-70-red-flags-negative", set()),
+    ],
+)
+def test_a_fhir_birth_date_gives_the_outcome_of_its_turtle_case(birth: str | None, case: str, needed: set[str]) -> None:
+    # every red flag documented negative: only the birth date differs, read from FHIR as the Turtle case states it
+    bundle = json.loads(AGE_BUNDLE.read_text(encoding="utf-8"))
+    person = bundle["entry"][0]["resource"]
+    person.pop("birthDate")
+    if birth is not None:
+        person["birthDate"] = birth
+    expected = load_case(AGE_CASES / f"{case}.yaml")
+    fhir = reasoner.recommend(read_bundle(json.dumps(bundle), source="t"), as_of=expected.as_of)
+    turtle = reasoner.recommend(expected.patient, as_of=expected.as_of)
+    assert _age_outcome(fhir) == _age_outcome(turtle)
+    reported = {m.finding: {i.rsplit("#", 1)[-1] for i in m.needed_for} for m in fhir.missing}
+    applied = {r.identifier for r in fhir.recommendations}
+    if needed:  # the birth date is asked for, naming the reassurance withheld and the advice left undecided
+        assert needed <= reported[str(GR.BirthDateField)] and not {"LBP-IMG-01", "LBP-IMG-02"} & applied
+    else:
+        assert str(GR.BirthDateField) not in reported

@@ -34,6 +34,7 @@ GL = reasoner.load_guideline()
 FIELDS = sorted(f for f in GL.graph.subjects(RDFS.subClassOf, GR.RedFlag) if isinstance(f, URIRef))
 MRN = URIRef("https://example.org/ns/medical-record-number")
 ASSESSED = date(2026, 3, 22)
+BORN = date(1980, 6, 15)  # a known age: an unknown one is missing data too (it withholds reassurance)
 
 
 def _ids(result: reasoner.Recommendations) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -148,12 +149,14 @@ def test_every_red_flag_unknown_in_scope_is_missing_and_blocks_reassurance(juris
 
 @pytest.mark.parametrize("complaint", ["LowBackPain", "Sciatica"])
 def test_absent_unknown_and_present_red_flags_give_three_different_outputs(complaint: str) -> None:
-    """For each red-flag field, on a patient with every other red flag documented absent."""
+    """For each red-flag field, on a patient with every other red flag documented absent and a known age."""
     patients = []
     for field in FIELDS:
         name = field.split("#")[-1]
         for state in ("present", "absent", "unknown"):
-            b = reasoner.PatientBuilder(f"https://example.org/safety/{complaint}/{name}/{state}", assessed_on=ASSESSED)
+            b = reasoner.PatientBuilder(
+                f"https://example.org/safety/{complaint}/{name}/{state}", assessed_on=ASSESSED, birth_date=BORN
+            )
             b.finding(complaint, onset=date(2026, 3, 12), **({"laterality": "left"} if complaint == "Sciatica" else {}))
             b.absent(*[str(f) for f in FIELDS if f != field])
             if state == "present":

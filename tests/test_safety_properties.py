@@ -261,3 +261,29 @@ def test_adding_red_flags_never_removes_a_safety_net(seed: int, picks: list[URIR
         {r.identifier for r in before.recommendations} - {r.identifier for r in after.recommendations}
     ) & SAFETY_NETS
     assert not lost, f"{lost} lost after adding {[str(p) for p in picks]}"
+
+
+AGE_FACTS = (GR.birthDate, GR.bornNotBefore, GR.bornNotAfter)
+# Every "no imaging" reassurance, including the ACP 2011 deferral and "do not repeat imaging".
+NO_IMAGING = REASSURANCE | {"LBP-IMG-08-ACP2011", "LBP-IMG-13"}
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**6))
+def test_an_unknown_age_never_gives_reassurance_nor_delays_urgent_advice(seed: int) -> None:
+    base = _patient(seed)
+    graph = Graph()
+    for s, p, o in base.graph:
+        if not (s == base.iri and p in AGE_FACTS):
+            graph.add((s, p, o))
+    silent = Patient(graph=graph, iri=base.iri, source=base.source)
+    known, unknown = reasoner.recommend(base, guideline=GL), reasoner.recommend(silent, guideline=GL)
+    fired = {r.identifier for r in unknown.recommendations}
+    assert NO_IMAGING & fired <= {r.identifier for r in known.recommendations}, "reassurance only an unknown age gave"
+    superseded = {s.identifier: s.by for s in unknown.suppressed}
+    for lost in _urgent(known) - fired:
+        blockers = [GL.recommendations[b] for b in superseded.get(lost, []) if b in GL.recommendations]
+        assert any(b.urgency_rank >= _rank(known, lost) for b in blockers), f"{lost} waits for the date of birth"
+    if _has_back_pain(silent):
+        assert str(GR.BirthDateField) in {m.finding for m in unknown.missing}
+        assert not NO_IMAGING & fired, "a 'no imaging' reassurance while the age is unknown"

@@ -85,6 +85,7 @@ class Expectations:
     suppressed: tuple[str, ...] = ()
     conflicts: tuple[ConflictExpectation, ...] = ()
     missing: tuple[str, ...] = ()  # red-flag fields the result must report missing
+    needed_for: tuple[tuple[str, frozenset[str]], ...] = ()  # (field, identifiers its needed_for must include)
     not_missing: tuple[str, ...] = ()  # ... and must not
 
 
@@ -223,7 +224,8 @@ def load_case(path: str | Path, *, guideline: Guideline | None = None) -> Case:
         should_not=reader.expectations(data, "should_not"),
         suppressed=tuple(reader.identifier(x, f"suppressed (item {i})") for i, x in reader.items(data, "suppressed")),
         conflicts=tuple(reader.conflict(x, f"conflicts (item {i})") for i, x in reader.items(data, "conflicts")),
-        missing=tuple(reader.term(x, f"missing (item {i})") for i, x in reader.items(data, "missing")),
+        missing=tuple(reader.missing(x, f"missing (item {i})")[0] for i, x in reader.items(data, "missing")),
+        needed_for=tuple(reader.missing(x, f"missing (item {i})") for i, x in reader.items(data, "missing")),
         not_missing=tuple(reader.term(x, f"not_missing (item {i})") for i, x in reader.items(data, "not_missing")),
     )
     if not any(getattr(expectations, key) for key in _LISTS):
@@ -347,6 +349,16 @@ class _Reader:
             raise self.fail(where, f"prevailing: {prevailing} is not one of {', '.join(sorted(between))}")
         return ConflictExpectation(between, None if prevailing is None else str(prevailing))
 
+    def missing(self, value: object, where: str) -> tuple[str, frozenset[str]]:
+        """A field the result must report missing (a CURIE), or {field: CURIE, needed_for: [ID, ...]} when the
+        recommendations it is needed for must be among those listed."""
+        if not isinstance(value, dict):
+            return self.term(value, where), frozenset()
+        needed = value.get("needed_for", [])
+        if set(value) - {"field", "needed_for"} or "field" not in value or not isinstance(needed, list):
+            raise self.fail(where, f"{value!r}; expected a field (CURIE) or {{field: CURIE, needed_for: [ID, ...]}}")
+        return self.term(value["field"], where), frozenset(self.identifier(x, f"{where} needed_for") for x in needed)
+
     def items(self, data: dict[str, Any], key: str) -> list[tuple[int, object]]:
         value = data.get(key)
         if value is None:
@@ -438,6 +450,11 @@ def run_case(case: Case, *, guideline: Guideline | None = None) -> CaseResult:
     failures += [explain.no_conflict(c, found) for c in exp.conflicts if (c.between, c.prevailing) not in found]
     reported = {m.finding: m for m in result.missing}
     failures += [explain.field("missing", f, reported) for f in exp.missing if f not in reported]
+    failures += [
+        explain.needed_for(f, ids, reported[f])
+        for f, ids in exp.needed_for
+        if f in reported and not ids <= {gl.recommendations[r].identifier for r in reported[f].needed_for}
+    ]
     failures += [explain.field("not_missing", f, reported) for f in exp.not_missing if f in reported]
     warnings = [explain.unwanted("should_not", e) for e in exp.should_not if explain.applied(e)]
     return CaseResult(case, result, tuple(failures), tuple(warnings))
@@ -496,6 +513,12 @@ class _Explainer:
             return Unmet(key, name, f"{name} reported missing", f"missing: {listed}")
         needed = ", ".join(self.gl.recommendations[r].identifier for r in reported[finding].needed_for) or "nothing"
         return Unmet(key, name, f"{name} not reported missing", f"reported missing, needed for {needed}")
+
+    def needed_for(self, finding: str, identifiers: frozenset[str], reported: Missing) -> Unmet:
+        name = compact(finding, self.gl)
+        needed = ", ".join(self.gl.recommendations[r].identifier for r in reported.needed_for) or "nothing"
+        wanted = ", ".join(sorted(identifiers))
+        return Unmet("missing", name, f"{name} reported missing, needed for {wanted}", f"needed for {needed}")
 
     def not_suppressed(self, identifier: str) -> Unmet:
         rec = self.result.by_identifier().get(identifier)

@@ -78,6 +78,7 @@ _ORDER: tuple[URIRef, ...] = (
     GR.exclusion,
     GR.considers,
     GR.asksFor,
+    GR.undecidedWhen,
     GR.supersededBy,
     GR.urgency,
     GR.withinHours,

@@ -74,6 +74,7 @@ class RecommendationSpec:
     exclusions: tuple[str, ...]
     considers: tuple[str, ...]
     asks_for: tuple[str, ...]  # red-flag fields reported missing only when a recommendation asking for them applies
+    undecided_when: tuple[str, ...]  # patient classes whose unknown data leave the recommendation undecided
     superseded_by: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     review_status: str
@@ -411,6 +412,7 @@ class Guideline:
             exclusions=iris(GR.exclusion),
             considers=iris(GR.considers),
             asks_for=iris(GR.asksFor),
+            undecided_when=iris(GR.undecidedWhen),
             superseded_by=iris(GR.supersededBy),
             evidence=tuple(evidence),
             review_status=self.notation(status) if status is not None else "draft",

@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from reasoner.authoring.cases import Case
 from reasoner.input.patient import Patient, skolemize
-from reasoner.namespaces import GR, RDF, XSD
+from reasoner.namespaces import GR, PROV, RDF, XSD
 
 __all__ = ["BIRTH_JITTER_DAYS", "SHIFT_DAYS", "Synthetic", "variant"]
 
@@ -65,11 +65,13 @@ def variant(case: Case, rng: random.Random, iri: str, *, red_flags: frozenset[st
 
 
 def _fresh_iris(patient: Patient, iri: str) -> dict[Node, URIRef]:
-    """The patient as `iri`, and every other node the graph describes (its records) as `iri/<local name>`,
-    numbered when two local names clash."""
+    """The patient as `iri`, and every other node the graph describes (its records) or cites as a record's source
+    (a FHIR resource, prov:wasDerivedFrom) as `iri/<local name>`, numbered when two local names clash."""
     names: dict[Node, URIRef] = {patient.iri: URIRef(iri)}
     taken: set[str] = set()
-    for node in sorted({s for s in patient.graph.subjects() if isinstance(s, URIRef)} - {patient.iri}):
+    g = patient.graph
+    nodes = {n for n in (*g.subjects(), *g.objects(None, PROV.wasDerivedFrom)) if isinstance(n, URIRef)}
+    for node in sorted(nodes - {patient.iri}):
         local = str(node).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or "record"
         name, n = local, 1
         while name in taken:
