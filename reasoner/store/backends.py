@@ -125,6 +125,17 @@ class CohortStore(ABC):
         """Replace these patients' graphs with their new content, all or nothing (see the module docstring), with
         `counted(part)` written in the same step as each part it is written for."""
 
+    def existing(self, graphs: Sequence[str]) -> set[str]:
+        """Which of `graphs` the store holds (each looked up by name)."""
+        if not graphs:
+            return set()
+        values = " ".join(str(ox.NamedNode(g)) for g in graphs)
+        answer = self.execute(
+            f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}", {}
+        )
+        assert isinstance(answer, ox.QuerySolutions)
+        return {s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)}
+
     def graphs(self) -> list[str]:
         """The names of the store's named graphs, sorted."""
         answer = self.execute("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", {})
@@ -165,6 +176,9 @@ class EmbeddedStore(CohortStore):
 
     def execute(self, text: str, substitutions: dict[ox.Variable, Substitution]) -> Answer:
         return self.oxigraph.query(text, prefixes=PREFIXES, substitutions=substitutions)
+
+    def existing(self, graphs: Sequence[str]) -> set[str]:
+        return {g for g in graphs if self.oxigraph.contains_named_graph(ox.NamedNode(g))}
 
     def update(self, text: str) -> None:
         try:

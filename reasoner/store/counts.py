@@ -3,14 +3,18 @@ of joining every recommendation of every evaluation (docs/research.md, "Counts")
 
 Each evaluation's run carries its summary (Recommendations._summary: gr:gaveAdvice, gr:withheldAdvice and its
 reason kinds, gr:redFlagPresent/Unknown/Absent, gr:findingMissing; the missing findings' gr:neededFor; the advice
-given's gr:factKind). What an
-evaluation adds to the counts is computed from that summary and the stored guideline versions (`contribution`);
-each write adds, in the same all-or-nothing step, one count graph holding what its evaluations add minus what the
-evaluations they replace had added (`delta`). Rows of one key in several count graphs add up; `fold` merges them
-into one graph (the batch does it at the end). A row::
+given's gr:factKind). What an evaluation adds to the counts is computed from that summary and the stored guideline
+versions (`contribution`);
+each write adds, in the same all-or-nothing step, count graphs holding what its evaluations add minus what the
+evaluations they replace had added: one graph per version V, jurisdiction J and date D, which says so of itself, a
+row a triple (a pair of items, a node of its own). Rows of one key in several count graphs add up; `fold` merges
+each write's graphs into one per V, J and D (the batch does it at the end)::
 
-    <COUNTS?write=W&row=H> st:KIND <item> ; st:version <V> ; st:jurisdiction "J" ; st:asOf "D"^^xsd:date ;
-                           st:count n [; st:detail <R>] .
+    GRAPH <COUNTS?[write=W&]version=V&jurisdiction=J&asOf=D> {
+        <COUNTS?...> st:version <V> ; st:jurisdiction "J" ; st:asOf "D"^^xsd:date .
+        <item> st:KIND n .                                              # the simple kinds
+        <COUNTS?...&row=H> st:KIND <item> ; st:detail <R> ; st:count n .  # neededFor and triggered
+    }
 
 KIND: given, withheld, excluded, superseded, yielded (item: a recommendation of version V); evaluated (item: V
 itself); redFlagPresent, redFlagUnknown, redFlagAbsent, missing (item: a field, for every version the evaluation
@@ -18,8 +22,8 @@ used: a query keeps the fields that are red flags of V); neededFor (item: a miss
 whose outcome depended on it); triggered (item: a recommendation given, detail: the kind of a fact it rested on,
 gr:factKind); citing (a source), graded (the primary evidence's quality grade, st:noGrade when
 it has none), imaged (an imaging modality of an order's target): one per evaluation in which some advice of V
-given had it. A write's count graph has a random name (two writes never share one, whatever they write); the
-folded one is COUNTS, its rows named by their key.
+given had it. A write's count graphs have a random part (two writes never share one, whatever they write); folded
+ones are named by V, J and D alone.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -44,6 +49,7 @@ _ST = "https://w3id.org/guideline-reasoner/store#"
 NO_GRADE = _ST + "noGrade"
 _XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 _XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_TYPES = {"date": _XSD_DATE, "integer": _XSD_INTEGER}
 
 _WITHHELD = {
     str(GR.withheldAdvice): "withheld",
@@ -53,6 +59,7 @@ _WITHHELD = {
 }
 _RED_FLAG = {str(GR.redFlagPresent): "present", str(GR.redFlagUnknown): "unknown", str(GR.redFlagAbsent): "absent"}
 _RED_FLAG_KIND = {"present": "redFlagPresent", "unknown": "redFlagUnknown", "absent": "redFlagAbsent"}
+_PAIRS = ("neededFor", "triggered")  # the kinds whose key has a detail
 _KINDS = [
     "given",
     "withheld",
@@ -134,27 +141,26 @@ def contribution(summary: Summary, table: Table) -> Counter[Key]:
 
 
 def read_summaries(store: CohortStore, graphs: Sequence[str]) -> dict[str, Summary]:
-    """The stored summary of each evaluation graph of `graphs` that exists, by graph name."""
-    if not graphs:
+    """The stored summary of each evaluation graph of `graphs` that exists, by graph name. Each graph is read by
+    name (a union of one branch per graph): a join from a VALUES block would scan every evaluation in the store."""
+    held = sorted(store.existing(graphs))
+    if not held:
         return {}
-    values = " ".join(str(ox.NamedNode(g)) for g in graphs)
+
+    def each(pattern: str, width: int) -> list[tuple[str, ...]]:
+        branches = " UNION ".join(
+            f"{{ GRAPH {ox.NamedNode(g)} {{ {pattern} }} BIND({ox.NamedNode(g)} AS ?g) }}" for g in held
+        )
+        return _rows(store, f"SELECT ?g ?a ?b WHERE {{ {branches} }}", width=width)
+
     found: dict[str, dict[str, set[str]]] = {}
-    text = f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?run a gr:ReasoningRun ; ?p ?o }} }}"
-    for g, p, o in _rows(store, text):
+    for g, p, o in each("?run a gr:ReasoningRun ; ?a ?b", 3):
         found.setdefault(g, {}).setdefault(p, set()).add(o)
     needed: dict[str, set[tuple[str, str]]] = {}
-    text = (
-        f"SELECT ?g ?field ?rec WHERE {{ VALUES ?g {{ {values} }} "
-        "GRAPH ?g { ?missing a gr:MissingFinding ; gr:finding ?field ; gr:neededFor ?rec } }"
-    )
-    for g, field, rec in _rows(store, text):
+    for g, field, rec in each("?missing a gr:MissingFinding ; gr:finding ?a ; gr:neededFor ?b", 3):
         needed.setdefault(g, set()).add((field, rec))
     triggered: dict[str, set[tuple[str, str]]] = {}
-    text = (
-        f"SELECT ?g ?rec ?kind WHERE {{ VALUES ?g {{ {values} }} "
-        "GRAPH ?g { ?given a gr:PatientRecommendation ; gr:recommendation ?rec ; gr:factKind ?kind } }"
-    )
-    for g, rec, kind in _rows(store, text):
+    for g, rec, kind in each("?given a gr:PatientRecommendation ; gr:recommendation ?a ; gr:factKind ?b", 3):
         triggered.setdefault(g, set()).add((rec, kind))
     out = {}
     for g, run in found.items():
@@ -177,53 +183,80 @@ def read_summaries(store: CohortStore, graphs: Sequence[str]) -> dict[str, Summa
 
 
 def count_graph(counts: Iterable[tuple[Key, int]], *, folded: bool = False) -> str:
-    """A count graph of these rows (those that are not zero), as a TriG `GRAPH <g> { ... }` block, valid too in an
-    INSERT DATA; empty when there is nothing to count. A write's graph has a random name, so that no two writes
-    share one whatever they write; the folded graph is COUNTS itself, its rows named by their key, so that the same
-    counts always give the same quads."""
+    """The count graphs of these rows (those that are not zero): one per version, jurisdiction and date, as TriG
+    `GRAPH <g> { ... }` blocks, valid too in an INSERT DATA; empty when there is nothing to count. A write's graphs
+    have a random part, so that no two writes share one whatever they write; folded ones are named by version,
+    jurisdiction and date alone, so that the same counts always give the same quads."""
     total: Counter[Key] = Counter()
     for key, n in counts:
         total[key] += n
-    rows = sorted((k, n) for k, n in total.items() if n)
-    if not rows:
-        return ""
-    name = COUNTS if folded else f"{COUNTS}?write={uuid.uuid4().hex}"
-    triples = []
-    for key, n in rows:
-        kind, version, jurisdiction, as_of, item, detail = key
-        digest = hashlib.sha256("|".join(key).encode("utf-8")).hexdigest()[:32]
-        row = ox.NamedNode(f"{name}{'?' if folded else '&'}row={digest}")
-        triples += [
-            ox.Triple(row, ox.NamedNode(_ST + kind), ox.NamedNode(item)),
-            ox.Triple(row, ox.NamedNode(_ST + "version"), ox.NamedNode(version)),
-            ox.Triple(row, ox.NamedNode(_ST + "jurisdiction"), ox.Literal(jurisdiction)),
-            ox.Triple(row, ox.NamedNode(_ST + "asOf"), ox.Literal(as_of, datatype=_XSD_DATE)),
-            ox.Triple(row, ox.NamedNode(_ST + "count"), ox.Literal(str(n), datatype=_XSD_INTEGER)),
+    groups: dict[tuple[str, str, str], list[tuple[str, str, str, int]]] = {}
+    for (kind, version, jurisdiction, as_of, item, detail), n in sorted(total.items()):
+        if n:
+            groups.setdefault((version, jurisdiction, as_of), []).append((kind, item, detail, n))
+    write = "" if folded else f"write={uuid.uuid4().hex}&"
+    # N-Triples written directly, each distinct term serialised once by Oxigraph (a write's rows number thousands)
+    terms: dict[tuple[str, str], str] = {}
+
+    def term(kind: str, value: str) -> str:
+        found = terms.get((kind, value))
+        if found is None:
+            made = ox.NamedNode(value) if kind == "iri" else ox.Literal(value, datatype=_TYPES.get(kind))
+            found = terms[kind, value] = str(made)
+        return found
+
+    blocks = []
+    for (version, jurisdiction, as_of), rows in groups.items():
+        named = "&".join(f"{k}={quote(v, safe='')}" for k, v in (("version", version), ("jurisdiction", jurisdiction)))
+        name = f"{COUNTS}?{write}{named}&asOf={quote(as_of, safe='')}"
+        graph = term("iri", name)
+        lines = [
+            f"{graph} <{_ST}version> {term('iri', version)} .\n"
+            f"{graph} <{_ST}jurisdiction> {term('plain', jurisdiction)} .\n"
+            f"{graph} <{_ST}asOf> {term('date', as_of)} .\n"
         ]
-        if detail:
-            triples.append(ox.Triple(row, ox.NamedNode(_ST + "detail"), ox.NamedNode(detail)))
-    body = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
-    return f"GRAPH {ox.NamedNode(name)} {{\n{body}}}\n"
+        for kind, item, detail, n in rows:
+            if detail:  # a pair: a node of its own, named by the pair
+                digest = hashlib.sha256(f"{kind}|{item}|{detail}".encode()).hexdigest()[:32]
+                row = f"<{name}&row={digest}>"
+                lines.append(
+                    f"{row} <{_ST}{kind}> {term('iri', item)} .\n{row} <{_ST}detail> {term('iri', detail)} .\n"
+                    f"{row} <{_ST}count> {term('integer', str(n))} .\n"
+                )
+            else:
+                lines.append(f"{term('iri', item)} <{_ST}{kind}> {term('integer', str(n))} .\n")
+        blocks.append(f"GRAPH {graph} {{\n{''.join(lines)}}}\n")
+    return "".join(blocks)
 
 
 def fold(store: CohortStore) -> None:
-    """Merge every count graph into the one named COUNTS (rows of one key summed, zero rows dropped), in one
-    update. Reads are correct either way; fewer rows make them faster, and the folded store is the same whatever
-    chunks wrote it."""
-    found = _rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?row st:count ?n } }", width=1)
-    graphs = [g for (g,) in found if g == COUNTS or g.startswith(COUNTS + "?write=")]
-    if graphs in ([], [COUNTS]):
+    """Merge the count graphs of every write into one graph per version, jurisdiction and date (rows of one key
+    summed, zero rows dropped), in one update. Reads are correct either way; fewer rows make them faster, and the
+    folded store is the same whatever chunks wrote it."""
+    found = _rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g st:version ?v } }", width=1)
+    graphs = [g for (g,) in found if g.startswith(COUNTS + "?")]
+    if not any(g.startswith(COUNTS + "?write=") for g in graphs):
         return
-    kinds = " ".join(f"st:{k}" for k in _KINDS)
-    text = (
-        "SELECT ?kind ?version ?jurisdiction ?asOf ?item ?detail (SUM(?n) AS ?total) WHERE { "
-        f"VALUES ?kind {{ {kinds} }} GRAPH ?g {{ ?row ?kind ?item ; st:version ?version ; "
-        "st:jurisdiction ?jurisdiction ; st:asOf ?asOf ; st:count ?n . OPTIONAL { ?row st:detail ?detail } } } "
-        "GROUP BY ?kind ?version ?jurisdiction ?asOf ?item ?detail"
-    )
+    head = "GRAPH ?g { ?g st:version ?version ; st:jurisdiction ?jurisdiction ; st:asOf ?asOf . "
+    simple = " ".join(f"st:{k}" for k in _KINDS if k not in _PAIRS)
+    pairs = " ".join(f"st:{k}" for k in _PAIRS)
     rows = [
-        ((kind.removeprefix(_ST), version, jurisdiction, as_of, item, detail), int(total))
-        for kind, version, jurisdiction, as_of, item, detail, total in _rows(store, text, width=7)
+        ((kind.removeprefix(_ST), version, jurisdiction, as_of, item, ""), int(n))
+        for kind, version, jurisdiction, as_of, item, n in _rows(
+            store,
+            f"SELECT ?kind ?version ?jurisdiction ?asOf ?item ?n WHERE {{ VALUES ?kind {{ {simple} }} {head} "
+            "?item ?kind ?n } }",
+            width=6,
+        )
+    ]
+    rows += [
+        ((kind.removeprefix(_ST), version, jurisdiction, as_of, item, detail), int(n))
+        for kind, version, jurisdiction, as_of, item, detail, n in _rows(
+            store,
+            f"SELECT ?kind ?version ?jurisdiction ?asOf ?item ?detail ?n WHERE {{ VALUES ?kind {{ {pairs} }} {head} "
+            "?row ?kind ?item ; st:detail ?detail ; st:count ?n } }",
+            width=7,
+        )
     ]
     drops = "".join(f"DROP SILENT GRAPH {ox.NamedNode(g)} ;\n" for g in graphs)
     store.update(drops + "INSERT DATA {\n" + count_graph(rows, folded=True) + "}")
