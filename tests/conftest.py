@@ -32,6 +32,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The modules that take longest, run first: pytest-xdist gives each of its two workers a whole module at a time (see
+# addopts in pyproject.toml), and a long module begun last would leave the other worker idle until it ends.
+LONGEST_FIRST = ("test_engine_differential.py", "test_research_queries.py", "test_store.py", "test_compile_cache.py")
+LONGEST_FIRST += ("test_fuzz.py", "test_qc.py", "test_shapes_differential.py", "test_faults.py", "test_cds_hooks.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: tests keep their order in a module
+
+
 @pytest.fixture(scope="session")
 def seed_result() -> reasoner.Recommendations:
     return reasoner.recommend(SEED)
