@@ -15,6 +15,9 @@ Layout. Every graph name is computed from the data, so the same input always lan
                                            suppressed, missing, PROV-O provenance, and the facts the feature rules
                                            derived (durations, implied unknowns); the evidence statements and
                                            sources are the version's own triples, in <V>, not copied per patient
+    <{STORE}counts?version=V&jurisdiction=J&asOf=D>
+                                           the cohort counts of those evaluations (reasoner.store.counts), kept by
+                                           every write; until folded, each write's own graphs (`write=W&...`)
 
 with STORE = https://w3id.org/guideline-reasoner/store/. Blank nodes never enter the store: a patient's are
 replaced by IRIs derived from the patient and the canonical form of its graph (`skolemize`, before evaluation),
