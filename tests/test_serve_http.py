@@ -106,13 +106,16 @@ def test_200_concurrent_requests_are_all_answered_quickly(server: Server) -> Non
         status, _, _ = small_query(server)
         return status, time.monotonic() - started
 
+    # One request at a time first: on a machine busy with other work (CI runs two test workers) every request is
+    # slower, so the limit scales with it; answered one after another, 200 would take about 200 times as long.
+    alone = statistics.median(timed(i)[1] for i in range(10))
     with ThreadPoolExecutor(200) as pool:
         results = list(pool.map(timed, range(200)))
     statuses = [s for s, _ in results]
     p95 = statistics.quantiles([t for _, t in results], n=20)[-1]
-    print(f"200 concurrent: p95 {p95:.3f} s, max {max(t for _, t in results):.3f} s")
+    print(f"200 concurrent: p95 {p95:.3f} s, max {max(t for _, t in results):.3f} s, one alone {alone:.3f} s")
     assert statuses == [200] * 200
-    assert p95 < 2.0
+    assert p95 < max(2.0, 60 * alone)
 
 
 def test_http_1_1_keep_alive_and_head(server: Server) -> None:
