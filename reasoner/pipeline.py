@@ -13,7 +13,7 @@ from typing import TypeVar
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.engine.engines import ENGINES, Evaluation
+from reasoner.engine.engines import ENGINES, Evaluation, rules_of
 from reasoner.engine.plausibility import check_evaluation_date, dated_after
 from reasoner.engine.safeguards import evaluate_guarded
 from reasoner.engine.validate import validate
@@ -355,26 +355,18 @@ class _Assembler:
     def _undecided(self, in_scope: list[Module], jurisdiction: str, min_rank: int) -> dict[str, list[Node]]:
         """Recommendations in force that neither apply nor are blocked while the patient is in one of their
         gr:undecidedWhen classes (unknown data leave them open), each with the facts behind those classes."""
-        modules, where = {m.iri for m in in_scope}, JURISDICTIONS[jurisdiction]
-        found = self.found
+        modules, where = {m.iri for m in in_scope}, str(JURISDICTIONS[jurisdiction])
+        found, rules = self.found, rules_of(self.gl)  # in force: what the recommendation rules admit
         out: dict[str, list[Node]] = {}
         for spec in self.gl.recommendations.values():
             if not spec.undecided_when or spec.module not in modules or spec.iri in found.applied:
                 continue
-            if spec.iri in found.blocked or not self._in_force(URIRef(spec.iri), where, min_rank):
+            if spec.iri in found.blocked or not rules.admitted(spec.iri, min_rank=min_rank, jurisdiction=where):
                 continue
             for cls in spec.undecided_when:
                 if (self.patient.iri, _TYPE, URIRef(cls)) in self.closed:
                     out.setdefault(spec.iri, []).extend(self.explainer.explain(self.patient.iri, URIRef(cls)).facts)
         return out
-
-    def _in_force(self, rec: URIRef, where: URIRef, min_rank: int) -> bool:
-        """Whether the recommendation rules consider `rec` at all: review status and jurisdiction, as they read them."""
-        g = self.gl.graph
-        rank = g.value(g.value(rec, GR.reviewStatus), GR.rank)
-        places = set(g.objects(rec, GR.jurisdiction))
-        ranked = isinstance(rank, Literal) and int(rank.toPython()) >= min_rank
-        return ranked and (where == GR.International or not places or where in places)
 
     def _missing(
         self,

@@ -32,7 +32,7 @@ from reasoner.rdf.index import Triple
 from reasoner.rdf.numbers import canonical_triples
 from reasoner.rdf.oxi import from_ox, to_quads
 
-__all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine"]
+__all__ = ["ENGINES", "CompiledEngine", "Engine", "Evaluation", "Facts", "OwlrlEngine", "rules_of"]
 
 _RULES = ("recommend", "suppressed")
 RECYCLE_AFTER = 10_000  # patients evaluated in one in-memory store before a fresh one replaces it (see store_for)
@@ -181,6 +181,13 @@ class _Compiled:
 @cache
 def _compiled(gl: Guideline) -> _Compiled:
     return _Compiled(gl)
+
+
+@cache
+def rules_of(gl: Guideline) -> RuleTable:
+    """The recommendation rules' tables over `gl`'s closure, for reading what they admit apart from an evaluation
+    (whichever engine evaluated it)."""
+    return RuleTable(gl.closure_index())
 
 
 class CompiledEngine:

@@ -87,6 +87,11 @@ class RuleTable:
             )
         self._recommendations = sorted((e for e in self._entries.values() if e.is_recommendation), key=lambda e: e.iri)
 
+    def admitted(self, iri: str, *, min_rank: int, jurisdiction: str) -> bool:
+        """Whether the rules consider recommendation `iri` at all: its review status and jurisdiction."""
+        entry = self._entries.get(iri)
+        return entry is not None and entry.admitted(min_rank, jurisdiction)
+
     def evaluate(
         self, classes: set[str], *, min_rank: int, jurisdiction: str
     ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
