@@ -189,7 +189,8 @@ class EmbeddedStore(CohortStore):
     def replace(self, records: Sequence[PatientGraphs], counted: Counted = _uncounted) -> None:
         store = self.oxigraph
         written = latest(records, self.location)
-        stored = [any(store.contains_named_graph(ox.NamedNode(g)) for g in r.graphs) for r in written]
+        held = self.existing([g for r in written for g in r.graphs])
+        stored = [any(g in held for g in r.graphs) for r in written]
         fresh = [r for r, old in zip(written, stored, strict=True) if not old]
         try:
             if fresh:
