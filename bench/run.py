@@ -14,6 +14,7 @@ generated before timing starts. See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import csv
 import datetime
@@ -152,7 +153,14 @@ def batch(count: int, processes: int) -> float:
 
 
 def cohort(
-    count: int, *, processes: int, query_runs: int, query_timeout: float, reload: bool, baseline_ms: float | None
+    count: int,
+    *,
+    processes: int,
+    query_runs: int,
+    query_timeout: float,
+    reload: bool,
+    baseline_ms: float | None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     """Synthesise `count` patients, batch them into a fresh on-disk store, and time every research query there
     as `reasoner query --format csv` answers it (median of `query_runs` runs, each query stopped after
@@ -161,12 +169,17 @@ def cohort(
     The batch and each query run in a fresh process, so each peak RSS is its own. With `reload`, also dump the
     store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
     elsewhere, docs/cluster.md). `baseline_ms`, owlrl's per-patient p50 from this run, estimates the baseline's
-    batch time (running it would take days)."""
+    batch time (running it would take days). With `keep`, the patients and the store stay in `keep`/N (to time
+    queries again after a rewrite without a new batch)."""
     from reasoner.synth.cohort import write_cohort
 
     spawn = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP"))))
+        else:
+            root = keep / str(count)
+            root.mkdir(parents=True)  # an existing directory would mix two cohorts: refused
         start = time.perf_counter()
         write_cohort(reasoner.load_guideline(), count, root / "patients", seed=SEED_VALUE)
         out: dict[str, Any] = {"patients": count, "processes": processes, "synth_s": time.perf_counter() - start}
@@ -334,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-runs", type=int, default=3, help="runs of each research query (the median is kept)")
     parser.add_argument("--query-timeout", type=float, default=600, help="seconds before a query is stopped")
     parser.add_argument("--reload", action="store_true", help="also time `oxigraph load` of the store's N-Quads dump")
+    parser.add_argument("--keep", type=Path, help="keep each cohort's patients and store in KEEP/N (a new directory)")
     args = parser.parse_args(argv)
 
     report: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
@@ -356,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline_ms = report["warm"]["baseline_ms"]["p50"] if "warm" in report else None
     report["cohort_stores"] = [
         cohort(n, processes=2, query_runs=args.query_runs, query_timeout=args.query_timeout, reload=args.reload,
-               baseline_ms=baseline_ms)
+               baseline_ms=baseline_ms, keep=args.keep)
         for n in args.cohort if n
     ]  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
