@@ -400,8 +400,9 @@ def test_a_code_two_modules_share_types_the_record_with_both_concepts(tmp_path: 
 
 def test_the_clinical_breadth_terms_are_read_from_a_bundle() -> None:
     """The terms added for clinical breadth: tacrolimus by its RxNorm product code, a pain score and CRP by LOINC,
-    and findings with no verified standard code (neurogenic claudication, an MR-unsafe implant, pregnancy documented
-    absent, an opioid request, a prior MRI showing a disc herniation) by the vocabulary's own code system."""
+    and findings (neurogenic claudication, an MR-unsafe implant, pregnancy documented absent, an opioid request, a
+    prior MRI showing a disc herniation) by the vocabulary's own code system, which every term has, standard code or
+    not (tests/test_fhir_records.py reads the standard codes from published value sets)."""
     rx, own = "http://www.nlm.nih.gov/research/umls/rxnorm", "https://w3id.org/guideline-reasoner/vocab"
 
     def observation(id_: str, code: str, value: float, unit: str) -> dict[str, Any]:

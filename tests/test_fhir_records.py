@@ -6,6 +6,7 @@ cancer is a documented red flag, a patient without back pain gets no back pain a
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from rdflib import Namespace
 import reasoner
 from reasoner.cli import main
 from reasoner.input.fhir import read_bundle
-from reasoner.namespaces import GR, RDF, VOCAB
+from reasoner.namespaces import GR, RDF, RDFS, SKOS, VOCAB
 
 SCT = "http://snomed.info/sct"
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -247,3 +248,76 @@ def test_an_exact_birth_date_decides_every_band_and_is_not_reported_missing() ->
     result = reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t"), as_of=date(2024, 3, 1))  # 77
     assert _bands(result) >= {str(LBP_NS.AgeOver75Patient)}
     assert BIRTH_FIELD not in {m.finding for m in result.missing}
+
+
+# -- codes from published value sets (ontology/vocabulary/valuesets-records.ttl) ---------------------------------------
+
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _coded(id_: str, system: str, code: str, display: str) -> dict[str, Any]:
+    return {**_condition(id_, code, display, "2024-02-10"), "code": {"coding": [{"system": system, "code": code}]}}
+
+
+def _types(patient: reasoner.Patient) -> set[Any]:
+    return {t for f in patient.graph.objects(patient.iri, GR.hasFinding) for t in patient.graph.objects(f, RDF.type)}
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        (ICD, "M54.31", VOCAB.Sciatica),  # VSAC chronic pain conditions: sciatica, right side
+        (ICD, "M54.41", VOCAB.LowBackPainWithSciatica),  # lumbago with sciatica: both findings at once
+        (ICD, "M54.5", VOCAB.LowBackPain),  # the pre-2022 ICD-10-CM low back pain code
+        (ICD, "M54.17", VOCAB.RadicularLegPain),  # lumbosacral radiculopathy
+        (SCT, "303081002", VOCAB.NeurogenicClaudication),
+        (SCT, "161894002", VOCAB.LowBackPain),  # the CMS166 Low Back Pain member
+    ],
+)
+def test_a_back_pain_code_from_a_published_value_set_gives_back_pain_advice(system: str, code: str, concept: Any) -> None:
+    patient = read_bundle(json.dumps(_record(_coded("c-back", system, code, "as the EHR sends it"))), source="t")
+    assert concept in _types(patient) and not [u for u in patient.unmapped if u.resource == "Condition/c-back"]
+    assert reasoner.recommend(patient).recommendations, "a back pain or sciatica patient gets advice"
+
+
+def test_lumbago_with_sciatica_is_both_low_back_pain_and_sciatica() -> None:
+    # One ICD-10-CM code may not sit on two unrelated concepts (QC duplicate-code): it sits on their intersection.
+    assert {VOCAB.LowBackPain, VOCAB.Sciatica} <= set(
+        reasoner.load_guideline().graph.objects(VOCAB.LowBackPainWithSciatica, RDFS.subClassOf)
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "drug"),
+    [  # products from the VSAC immunosuppressive drugs value set; ingredients as US Core lists them
+        ("1664461", "24 HR tacrolimus 1 MG Extended Release Oral Tablet", VOCAB.tacrolimus),
+        ("835894", "cyclosporine, modified 25 MG Oral Capsule", VOCAB.ciclosporin),
+        ("200060", "mycophenolate mofetil 500 MG Oral Tablet", VOCAB.mycophenolate),
+        ("327361", "adalimumab", VOCAB.adalimumab),
+        ("1256", "Azathioprine", VOCAB.azathioprine),
+    ],
+)
+def test_a_systemic_immunosuppressant_product_or_ingredient_makes_the_back_pain_patient_immunosuppressed(
+    code: str, display: str, drug: Any
+) -> None:
+    alone = {r.identifier for r in reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t")).recommendations}
+    request = _prescription("m-is", code, display, "active", "2024-02-20")
+    taking = read_bundle(json.dumps(_record(LBP, request)), source="t")
+    assert _drugs(taking) == {drug}
+    added = {r.identifier for r in reasoner.recommend(taking).recommendations} - alone
+    assert {"LBP-IMG-07-SOON", "LBP-IMG-07-LABS"} <= added  # immunosuppression: image soon, check inflammatory markers
+
+
+def test_no_eye_or_skin_product_codes_a_systemic_immunosuppressant_or_steroid() -> None:
+    # Ciclosporin, tacrolimus and prednisolone also come as eye drops or ointment, which suppress nothing systemically.
+    g = reasoner.load_guideline().graph
+    local = re.compile(r"ophthalmic|topical|ointment|cream|otic|drops|eye|inhal|nasal|rectal", re.IGNORECASE)
+    classes = {*g.transitive_subjects(RDFS.subClassOf, VOCAB.Immunosuppressant)}
+    classes |= {*g.transitive_subjects(RDFS.subClassOf, VOCAB.SystemicCorticosteroid)}
+    checked = 0
+    for drug in {d for c in classes for d in g.subjects(RDF.type, c)}:
+        for coding in g.objects(drug, GR.coding):
+            note = str(g.value(coding, SKOS.note) or "")
+            assert not local.search(note), f"{drug}: {note}"
+            checked += bool(note)
+    assert checked > 40  # the products coded from the VSAC value set are among those checked
