@@ -274,7 +274,9 @@ def _types(patient: reasoner.Patient) -> set[Any]:
         (SCT, "161894002", VOCAB.LowBackPain),  # the CMS166 Low Back Pain member
     ],
 )
-def test_a_back_pain_code_from_a_published_value_set_gives_back_pain_advice(system: str, code: str, concept: Any) -> None:
+def test_a_back_pain_code_from_a_published_value_set_gives_back_pain_advice(
+    system: str, code: str, concept: Any
+) -> None:
     patient = read_bundle(json.dumps(_record(_coded("c-back", system, code, "as the EHR sends it"))), source="t")
     assert concept in _types(patient) and not [u for u in patient.unmapped if u.resource == "Condition/c-back"]
     assert reasoner.recommend(patient).recommendations, "a back pain or sciatica patient gets advice"
@@ -300,7 +302,9 @@ def test_lumbago_with_sciatica_is_both_low_back_pain_and_sciatica() -> None:
 def test_a_systemic_immunosuppressant_product_or_ingredient_makes_the_back_pain_patient_immunosuppressed(
     code: str, display: str, drug: Any
 ) -> None:
-    alone = {r.identifier for r in reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t")).recommendations}
+    alone = {
+        r.identifier for r in reasoner.recommend(read_bundle(json.dumps(_record(LBP)), source="t")).recommendations
+    }
     request = _prescription("m-is", code, display, "active", "2024-02-20")
     taking = read_bundle(json.dumps(_record(LBP, request)), source="t")
     assert _drugs(taking) == {drug}
