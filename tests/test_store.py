@@ -22,6 +22,7 @@ import reasoner
 from reasoner.errors import InputError, QueryError, StoreError
 from reasoner.knowledge.guideline import Guideline
 from reasoner.namespaces import DCTERMS, GR, RDF
+from reasoner.rdf.bindings import bind
 from reasoner.store.batch import Progress, batch
 from reasoner.store.cohort import (
     CATALOGUE,
@@ -507,3 +508,15 @@ def test_parameters_are_typed_terms_and_bad_ones_are_refused(small: reasoner.sto
     assert set(built.subjects(RDF.type, GR.Patient)) == {p.iri for p in _patients(reasoner.load_guideline())[:3]}
     rows = query(small, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a vocab:Sciatica } }")
     assert isinstance(rows, Rows) and len(rows) == 1
+
+
+def test_a_projected_parameter_is_bound_by_values_as_well_as_substituted() -> None:
+    # Regression: Oxigraph plans a query before it substitutes, so a page bound only by substitution never started
+    # from its patient (one patient of 10,000: 0.6 to 2 s, against 1 to 6 ms with the VALUES block the planner sees).
+    text = "SELECT ?patient ?n WHERE { GRAPH ?g { ?n gr:patient ?patient } }"
+    patient = URIRef("https://example.org/p1")
+    bound = bind(text, {"patient": patient}, {"patient", "n"})
+    assert f"VALUES (?patient) {{ (<{patient}>) }}" in bound.text
+    assert bound.substitutions == {ox.Variable("patient"): ox.NamedNode(str(patient))}
+    many = bind(text, {"patient": [patient, URIRef("https://example.org/p2")]}, {"patient", "n"})
+    assert many.substitutions == {} and "(<https://example.org/p2>)" in many.text
