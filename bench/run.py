@@ -161,6 +161,7 @@ def cohort(
     reload: bool,
     baseline_ms: float | None,
     keep: Path | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """Synthesise `count` patients, batch them into a fresh on-disk store, and time every research query there
     as `reasoner query --format csv` answers it (median of `query_runs` runs, each query stopped after
@@ -170,7 +171,8 @@ def cohort(
     store to N-Quads and time `oxigraph load` of that file into an empty store (the path for a store built
     elsewhere, docs/cluster.md). `baseline_ms`, owlrl's per-patient p50 from this run, estimates the baseline's
     batch time (running it would take days). With `keep`, the patients and the store stay in `keep`/N (to time
-    queries again after a rewrite without a new batch)."""
+    queries again after a rewrite without a new batch); with `reuse` as well, only the queries are timed, over the
+    store a run with `keep` left there."""
     from reasoner.synth.cohort import write_cohort
 
     spawn = multiprocessing.get_context("spawn")
@@ -179,6 +181,10 @@ def cohort(
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP"))))
         else:
             root = keep / str(count)
+            if reuse:
+                if not (root / "db").is_dir():
+                    raise SystemExit(f"--reuse: no store kept in {root} (run with --keep first)")
+                return {"patients": count, "reused": str(root), **_cohort_queries(root, query_runs, query_timeout)}
             root.mkdir(parents=True)  # an existing directory would mix two cohorts: refused
         start = time.perf_counter()
         write_cohort(reasoner.load_guideline(), count, root / "patients", seed=SEED_VALUE)
@@ -348,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-timeout", type=float, default=600, help="seconds before a query is stopped")
     parser.add_argument("--reload", action="store_true", help="also time `oxigraph load` of the store's N-Quads dump")
     parser.add_argument("--keep", type=Path, help="keep each cohort's patients and store in KEEP/N (a new directory)")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: only time the queries over the kept stores")
     args = parser.parse_args(argv)
 
     report: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
@@ -370,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline_ms = report["warm"]["baseline_ms"]["p50"] if "warm" in report else None
     report["cohort_stores"] = [
         cohort(n, processes=2, query_runs=args.query_runs, query_timeout=args.query_timeout, reload=args.reload,
-               baseline_ms=baseline_ms, keep=args.keep)
+               baseline_ms=baseline_ms, keep=args.keep, reuse=args.reuse)
         for n in args.cohort if n
     ]  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -417,6 +424,8 @@ def _engine_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def _cohort_rows(cs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    if "reused" in cs:  # queries only, over a kept store
+        return [(f"cohort of {cs['patients']}: queries over {cs['reused']}", "", "", ""), *_query_rows(cs)]
     size, batch_s = cs["patients"], cs["batch_into_store_s"]
     estimate = cs.get("baseline_batch_estimate_s")
     baseline = ("", "") if estimate is None else (f"~{estimate:.0f} (estimated)", f"{estimate / batch_s:.0f}x")
@@ -429,10 +438,14 @@ def _cohort_rows(cs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("  peak RSS: writer, largest worker (MB)",
          f"{cs['batch_peak_rss_mb']['writer']:.0f}, {cs['batch_peak_rss_mb']['largest_worker']:.0f}", "", ""),
         ("cohort store: quads, on disk (MB)", f"{cs['quads']}, {cs['store_mb']:.0f}", "", ""),
-        ("queries: largest peak RSS (MB)", f"{cs['query_peak_rss_mb']:.0f}", "", ""),
     ]  # fmt: skip
     if "reload" in cs:
         rows.append(("oxigraph load of the N-Quads dump (s)", f"{cs['reload']['oxigraph_load_s']:.1f}", "", ""))
+    return rows + _query_rows(cs)
+
+
+def _query_rows(cs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = [("queries: largest peak RSS (MB)", f"{cs['query_peak_rss_mb']:.0f}", "", "")]
     over = f"> {cs['query_timeout_s'] * 1e3:.0f}"
     for name, ms in cs["query_ms_p50"].items():
         unit = "counted" if name in PROBES else "rows"
