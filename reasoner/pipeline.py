@@ -354,7 +354,8 @@ class _Assembler:
 
     def _undecided(self, in_scope: list[Module], jurisdiction: str, min_rank: int) -> dict[str, list[Node]]:
         """Recommendations in force that neither apply nor are blocked while the patient is in one of their
-        gr:undecidedWhen classes (unknown data leave them open), each with the facts behind those classes."""
+        gr:undecidedWhen classes (unknown data leave them open), each with the facts behind those classes; not one
+        that applied advice resting on no unknown supersedes, as it stays blocked whatever the unknown is."""
         modules, where = {m.iri for m in in_scope}, str(JURISDICTIONS[jurisdiction])
         found, rules = self.found, rules_of(self.gl)  # in force: what the recommendation rules admit
         out: dict[str, list[Node]] = {}
@@ -363,10 +364,22 @@ class _Assembler:
                 continue
             if spec.iri in found.blocked or not rules.admitted(spec.iri, min_rank=min_rank, jurisdiction=where):
                 continue
+            # superseded by advice that holds whatever the unknown turns out to be: blocked either way, not open
+            if any(s in found.applied and not self._rests_on_unknown(s) for s in spec.superseded_by):
+                continue
             for cls in spec.undecided_when:
                 if (self.patient.iri, _TYPE, URIRef(cls)) in self.closed:
                     out.setdefault(spec.iri, []).extend(self.explainer.explain(self.patient.iri, URIRef(cls)).facts)
         return out
+
+    def _rests_on_unknown(self, rec: str) -> bool:
+        """Whether the patient's eligibility for recommendation `rec` rests on a finding recorded unknown."""
+        return any(
+            (fact, GR.status, GR.Unknown) in self.closed
+            for cls in self.gl.recommendations[rec].eligibility
+            if (self.patient.iri, _TYPE, URIRef(cls)) in self.closed
+            for fact in self.explainer.explain(self.patient.iri, URIRef(cls)).facts
+        )
 
     def _missing(
         self,

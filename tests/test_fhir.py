@@ -498,3 +498,16 @@ def test_a_fhir_birth_date_gives_the_outcome_of_its_turtle_case(birth: str | Non
         assert needed <= reported[str(GR.BirthDateField)] and not {"LBP-IMG-01", "LBP-IMG-02"} & applied
     else:
         assert str(GR.BirthDateField) not in reported
+
+
+def test_the_birth_date_is_not_needed_for_advice_superseded_whatever_the_age() -> None:
+    # a man of 65 or 66: the date of birth decides ACP 2011's 'defer radiography' (men over 65), unless a fever has
+    # already brought the infection pathway, which supersedes that statement at any age (regression: it was listed)
+    def needed(case: str) -> set[str]:
+        expected = load_case(AGE_CASES / f"{case}.yaml")
+        result = reasoner.recommend(expected.patient, as_of=expected.as_of)
+        birth = [m for m in result.missing if m.finding == str(GR.BirthDateField)]
+        return {i.rsplit("#", 1)[-1] for m in birth for i in m.needed_for}
+
+    assert "LBP-IMG-08-ACP2011" in needed("age-birth-year-straddles-65-man-defer-radiography-undecided")
+    assert "LBP-IMG-08-ACP2011" not in needed("age-birth-year-straddles-65-man-fever-infection-pathway")
