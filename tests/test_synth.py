@@ -31,7 +31,8 @@ def guideline() -> Guideline:
 
 @pytest.fixture(scope="module")
 def cohort(guideline: Guideline) -> list[Synthetic]:
-    return list(synthesize(guideline, max(COUNT, len(cases_of(guideline))), seed=SEED))
+    # more patients than cases, so that some are drawn after the first deck (only those may drop a red flag)
+    return list(synthesize(guideline, max(COUNT, len(cases_of(guideline)) + COUNT // 3), seed=SEED))
 
 
 Outcome = tuple[set[str], set[str], set[str]]
