@@ -239,9 +239,11 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
     latencies: dict[str, float | None] = {}
     rows: dict[str, int] = {}
     peaks: dict[str, float] = {}
-    asked = [(n, q.text, "patient" in q.required) for n, q in queries().items()]
+    named = queries()
+    asked = [(n, q.text, "patient" in q.required) for n, q in named.items()]
     # a listing query that takes a patient is also timed one page at a time: the rows of one patient
-    pages = [(f"{n} (one patient)", q.text, True) for n, q in queries().items() if "patient" in q.optional]
+    listing = [n for n, q in named.items() if "patient" in q.optional]
+    pages = [(f"{n} (one patient)", named[n].text, True) for n in listing]
     for name, text, per_patient in asked + pages + [(n, t, False) for n, t in PROBES.items()]:
         results = spawn.Queue()
         child = spawn.Process(target=_time_query, args=(root, text, per_patient, runs, results))
@@ -255,7 +257,7 @@ def _cohort_queries(root: Path, runs: int, timeout: float) -> dict[str, Any]:
             continue
         latencies[name], rows[name], peaks[name] = results.get()
     return {
-        "whole_lists": [f"{n}" for n, q in queries().items() if "patient" in q.optional],
+        "whole_lists": listing,
         "query_ms_p50": latencies,
         "query_rows": rows,
         "query_timeout_s": timeout,
